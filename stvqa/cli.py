@@ -1,0 +1,68 @@
+"""The `stvqa` command line: parses flags, calls library functions, prints with rich."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from . import __version__
+from .errors import StvqaError
+
+app = typer.Typer(
+    name="stvqa",
+    help="Build spatial VQA datasets from scene graphs, and train vision-language models on them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"stvqa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show details: per-record warnings and tracebacks.")] = False,
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=verbose, show_time=False)],
+        force=True,
+    )
+    main.verbose = verbose  # type: ignore[attr-defined]
+
+
+def user_errors(command):
+    """Turn `StvqaError` into one message and exit code 1; a traceback only with --verbose."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except StvqaError as exc:
+            if getattr(main, "verbose", False):
+                err_console.print_exception()
+            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+            if exc.hint:
+                err_console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+from .commands import build, inspect  # noqa: E402  (commands register themselves on `app`)
+
+__all__ = ["app", "build", "inspect"]

@@ -1,0 +1,1 @@
+"""One module per CLI command; each only parses flags and calls the library."""

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("STVQA_SHARED", REPO.parent / "shared"))
+VG_SAMPLE = SHARED / "vg_sample"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    """Caches and the bundled sample go to a temp dir, never the user's home."""
+    home = tmp_path_factory.getbasetemp() / "stvqa_home"
+    monkeypatch.setenv("STVQA_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def vg_sample() -> Path:
+    if not VG_SAMPLE.is_dir():
+        pytest.skip(f"real Visual Genome sample not found at {VG_SAMPLE} (set STVQA_SHARED to the shared/ folder)")
+    return VG_SAMPLE
+
+
+@pytest.fixture
+def real_vg_dir(vg_sample, tmp_path, request) -> Path:
+    """A VG data dir built from the real sample: one version's JSON plus the two real images in images/."""
+    version = getattr(request, "param", "v1.2")
+    data = tmp_path / f"vg-{version}"
+    shutil.copytree(vg_sample / version, data)
+    shutil.copytree(vg_sample / "images", data / "images")
+    return data

@@ -1,0 +1,141 @@
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from stvqa.cli import app
+from stvqa.focus import INTERACTION_PREDICATES
+
+runner = CliRunner()
+
+
+def build(*args: str):
+    return runner.invoke(app, ["build", *args])
+
+
+def test_build_on_bundled_sample_writes_scenes_and_manifest(tmp_path) -> None:
+    out = tmp_path / "run"
+    result = build("--source", "vg", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    scenes = pl.read_parquet(out / "scenes.parquet")
+    manifest = json.loads((out / "manifest.json").read_text())
+    load = manifest["stages"]["load"]
+    assert scenes.height == load["counts"]["images_kept"] == 24
+    assert load["repairs"]["object_merged_duplicate"] > 0  # the planted duplicates were merged
+    assert manifest["stvqa_version"] and load["inputs"] and load["config"]["normalize"]["dedup_iou"] == 0.7
+    assert set(scenes["image_status"]) == {"ok"}
+
+
+def test_second_build_is_skipped_and_force_reruns(tmp_path) -> None:
+    out = tmp_path / "run"
+    assert build("--out", str(out)).exit_code == 0
+    mtime = (out / "scenes.parquet").stat().st_mtime_ns
+    again = build("--out", str(out))
+    assert again.exit_code == 0 and "unchanged" in again.output
+    assert (out / "scenes.parquet").stat().st_mtime_ns == mtime
+    forced = build("--out", str(out), "--force")
+    assert "unchanged" not in forced.output
+    assert (out / "scenes.parquet").stat().st_mtime_ns != mtime
+
+
+def test_changed_config_reruns(tmp_path) -> None:
+    out = tmp_path / "run"
+    build("--out", str(out))
+    result = build("--out", str(out), "--dedup-iou", "1.0")
+    assert "unchanged" not in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "object_merged_duplicate" not in manifest["stages"]["load"]["repairs"]
+
+
+def test_limit_and_shards_select_deterministically(tmp_path) -> None:
+    ids = {}
+    for i in range(3):
+        out = tmp_path / f"shard{i}"
+        assert build("--out", str(out), "--shard", f"{i}/3").exit_code == 0
+        ids[i] = pl.read_parquet(out / "scenes.parquet")["image_id"].to_list()
+    everything = sum(ids.values(), [])
+    assert sorted(everything, key=int) == [str(i) for i in range(1, 25)]  # shards partition the images
+    assert build("--out", str(tmp_path / "lim"), "--limit", "5").exit_code == 0
+    assert pl.read_parquet(tmp_path / "lim" / "scenes.parquet")["image_id"].to_list() == ["1", "2", "3", "4", "5"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data-dir", "/nonexistent/vg"], "data dir /nonexistent/vg does not exist"),
+        (["--shard", "3/2"], "--shard '3/2' is not of the form i/N"),
+        (["--source", "coco"], "unknown --source 'coco'"),
+        (["--source", "gqa"], "--source gqa needs --data-dir"),
+    ],
+)
+def test_user_mistakes_give_one_message_and_exit_1(tmp_path, args, message) -> None:
+    result = build("--out", str(tmp_path / "r"), *args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_failed_stage_leaves_previous_output_intact(tmp_path, monkeypatch) -> None:
+    out = tmp_path / "run"
+    build("--out", str(out))
+    before = (out / "scenes.parquet").read_bytes()
+
+    def explode(*args, **kwargs):
+        yield from ()
+        raise RuntimeError("killed mid-write")
+
+    monkeypatch.setattr("stvqa.pipeline.canonical_scenes", explode)
+    with pytest.raises(RuntimeError):
+        runner.invoke(app, ["build", "--out", str(out), "--force"], catch_exceptions=False)
+    assert (out / "scenes.parquet").read_bytes() == before
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_inspect_shows_rows(tmp_path) -> None:
+    out = tmp_path / "run"
+    build("--out", str(out))
+    result = runner.invoke(app, ["inspect", str(out), "-n", "1", "--image-id", "2"])
+    assert result.exit_code == 0, result.output
+    assert '"image_id": "2"' in result.output and "car.1" in result.output
+    missing = runner.invoke(app, ["inspect", str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("stvqa ")
+
+
+def test_bundled_sample_serves_every_category(tmp_path) -> None:
+    out = tmp_path / "run"
+    build("--out", str(out))
+    scenes = pl.read_parquet(out / "scenes.parquet").to_dicts()
+    predicates = {r["predicate"] for s in scenes for r in s["relationships"]}
+    assert predicates & {"left of", "above", "on", "near", "next to", "sitting on"}  # relation
+    assert predicates & INTERACTION_PREDICATES  # reach
+    assert "in front of" in predicates  # depth
+
+    def names(s):
+        return [o["name"] for o in s["objects"]]
+
+    assert sum(any(names(s).count(n) >= 2 for n in set(names(s))) for s in scenes) >= 10  # count
+    assert all(sum(names(s).count(n) == 1 for n in set(names(s))) >= 3 for s in scenes)  # instance location, distance
+    vocabulary = {n for s in scenes for n in names(s)}
+    assert all(len(vocabulary - set(names(s))) >= 3 for s in scenes)  # existence "no" answers
+
+    def area(o):
+        x1, y1, x2, y2 = o["bbox"]
+        return (x2 - x1) * (y2 - y1)
+
+    def clear_size_pair(s):
+        unique = [o for o in s["objects"] if names(s).count(o["name"]) == 1]
+        return any(area(a) >= 1.5 * area(b) for a in unique for b in unique if a is not b)
+
+    assert all(clear_size_pair(s) for s in scenes)  # size
+    def separated(s):  # orientation: two objects clearly left/right of each other
+        return any(a["bbox"][2] < b["bbox"][0] for a in s["objects"] for b in s["objects"])
+
+    assert all(separated(s) for s in scenes)

@@ -14,6 +14,7 @@ _NOT_A_TO_Z = re.compile(r"[^a-z]+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
+@lru_cache(maxsize=1 << 16)  # VG repeats a few thousand names and predicates millions of times
 def normalize_text(text: str) -> str:
     """Lower-case, trim and collapse white space: `" Traffic  Light "` -> `"traffic light"`."""
     return _WHITESPACE.sub(" ", text).strip().lower()

@@ -35,7 +35,8 @@ def iou(a: tuple[float, ...] | list[float], b: tuple[float, ...] | list[float]) 
 
 def _clean_number(v: float) -> float | int:
     """Keep integral coordinates as ints so the JSON looks like VG's (and the paper's) boxes."""
-    return int(v) if float(v).is_integer() else round(v, 2)
+    i = int(v)
+    return i if i == v else round(v, 2)
 
 
 def normalize_scene(raw: RawScene, source: str, aliases: AliasMap, cfg: NormalizeConfig, stats: Counter) -> dict[str, Any] | None:
@@ -72,7 +73,7 @@ def normalize_scene(raw: RawScene, source: str, aliases: AliasMap, cfg: Normaliz
         if canonical_name != name:
             stats["object_alias_applied"] += 1
         x1, y1, x2, y2 = obj.box
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in obj.box):
+        if not (math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)):
             stats["object_invalid_box"] += 1
             continue
         if x1 > x2:
@@ -93,7 +94,7 @@ def normalize_scene(raw: RawScene, source: str, aliases: AliasMap, cfg: Normaliz
             {
                 "name": canonical_name,
                 "bbox": (cx1, cy1, cx2, cy2),
-                "attributes": list(dict.fromkeys(normalize_text(a) for a in obj.attributes if isinstance(a, str) and a.strip())),
+                "attributes": list(dict.fromkeys(normalize_text(a) for a in obj.attributes if a.strip())) if obj.attributes else [],
                 "source_ids": [obj.key, *obj.merged_keys],
                 "synset": obj.synset,
             }

@@ -21,8 +21,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # messages stay on one line (greppable, testable); tables still fit the width
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _version(value: bool) -> None:

@@ -63,6 +63,6 @@ def user_errors(command):
     return wrapper
 
 
-from .commands import build, inspect  # noqa: E402  (commands register themselves on `app`)
+from .commands import build, export, inspect  # noqa: E402  (commands register themselves on `app`)
 
-__all__ = ["app", "build", "inspect"]
+__all__ = ["app", "build", "export", "inspect"]

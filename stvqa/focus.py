@@ -111,4 +111,9 @@ def focus(question: str, scene: dict[str, Any], aliases: dict[str, list[str]] | 
         for r in scene.get("relationships") or []
         if r["subject"] in ids and r["object"] in ids
     ]
-    return {"objects": [{"id": o["id"], "bbox": list(o["bbox"])} for o in kept], "relationships": relationships}
+    return {"objects": [{"id": o["id"], "bbox": [_plain_number(v) for v in o["bbox"]]} for o in kept], "relationships": relationships}
+
+
+def _plain_number(v: float) -> float | int:
+    """Whole-pixel coordinates print as ints, as in the paper's scene graphs (Parquet hands back floats)."""
+    return int(v) if float(v).is_integer() else v

@@ -92,6 +92,14 @@ class RunDir:
         manifest["command"] = " ".join(sys.argv)
         atomic_write_text(self.file(MANIFEST), json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
 
+    def stage_key(self, name: str, key_material: dict[str, Any]) -> str:
+        return sha256_text(canonical_json({"stage": name, "version": __version__, **key_material}))
+
+    def is_current(self, name: str, key_material: dict[str, Any], outputs: list[str]) -> bool:
+        """True when the recorded run of `name` has this key and its outputs still exist (it would be skipped)."""
+        previous = self.manifest()["stages"].get(name)
+        return bool(previous) and previous.get("key") == self.stage_key(name, key_material) and all(self.file(o).exists() for o in outputs)
+
     def run_stage(
         self,
         name: str,
@@ -101,10 +109,9 @@ class RunDir:
         force: bool = False,
     ) -> StageResult:
         """Run `compute` (which writes `outputs` and returns counts for the manifest) unless an identical run is recorded."""
-        key = sha256_text(canonical_json({"stage": name, "version": __version__, **key_material}))
-        previous = self.manifest()["stages"].get(name)
-        if not force and previous and previous.get("key") == key and all(self.file(o).exists() for o in outputs):
-            return StageResult(name, True, previous)
+        key = self.stage_key(name, key_material)
+        if not force and self.is_current(name, key_material, outputs):
+            return StageResult(name, True, self.manifest()["stages"][name])
         started = time.perf_counter()
         record = compute()
         record.update(key=key, outputs=outputs, seconds=round(time.perf_counter() - started, 3),

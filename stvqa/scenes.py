@@ -125,3 +125,18 @@ def write_scenes(scenes: Iterable[dict[str, Any]], path: Path) -> int:
 def read_scenes(path: Path) -> list[dict[str, Any]]:
     """Scenes back as canonical dicts (for small runs, tests and inspection)."""
     return pq.read_table(path).to_pylist()
+
+
+def iter_scene_file(path: Path, columns: list[str] | None = None, batch_rows: int = 1024) -> Iterator[dict[str, Any]]:
+    """Scenes from `scenes.parquet`, one batch in memory at a time."""
+    parquet = pq.ParquetFile(path)
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
+        yield from batch.to_pylist()
+
+
+def object_name_counts(path: Path) -> Counter:
+    """How many objects of each name the whole scenes file has."""
+    import polars as pl
+
+    names = pl.read_parquet(path, columns=["objects"]).select(pl.col("objects").explode().struct.field("name")).drop_nulls()
+    return Counter(dict(names.group_by("name").len().iter_rows()))

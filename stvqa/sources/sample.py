@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-SAMPLE_VERSION = "vg-sample-v1"
+SAMPLE_VERSION = "vg-sample-v2"
 N_IMAGES = 24
 WIDTH, HEIGHT = 640, 480
 HORIZON = 250
@@ -204,6 +204,36 @@ def _room(rng: random.Random) -> _Scene:
     return sc
 
 
+PARTS = ("shirt", "wheel")
+
+
+def _add_layout_relations(sc: _Scene, rng: random.Random, limit: int = 5) -> None:
+    """Relations an annotator would state between distinct kinds of object: left of, right of, next to, and
+    in front of / behind where one occludes the other."""
+    names = [o.name for o in sc.objects]
+    main = [i for i, o in enumerate(sc.objects) if o.name not in PARTS and names.count(o.name) == 1]
+    stated = {(s, o) for s, _, o in sc.relations} | {(o, s) for s, _, o in sc.relations}
+    pairs = [(a, b) for a in main for b in main if a < b and (a, b) not in stated]
+    rng.shuffle(pairs)
+    added = 0
+    for a, b in pairs:
+        ba, bb = sc.objects[a].box, sc.objects[b].box
+        gap = max(bb[0] - ba[2], ba[0] - bb[2])
+        if gap < 0 and abs(ba[3] - bb[3]) > 30:  # overlapping in x: the lower one is nearer and drawn over the other
+            near, far = (a, b) if ba[3] > bb[3] else (b, a)
+            sc.rel(near, "in front of", far) if rng.random() < 0.5 else sc.rel(far, "behind", near)
+        elif gap > 40:
+            left, right = (a, b) if ba[2] < bb[0] else (b, a)
+            sc.rel(left, "left of", right) if rng.random() < 0.5 else sc.rel(right, "right of", left)
+        elif gap < 15 and abs(ba[3] - bb[3]) < 60:
+            sc.rel(a, "next to", b)
+        else:
+            continue
+        added += 1
+        if added >= limit:
+            break
+
+
 def _overlap_x(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0])
 
@@ -270,6 +300,7 @@ def write_sample(root: Path, n_images: int = N_IMAGES, seed: int = 0) -> None:
         image_id = i + 1
         rng = random.Random(f"{SAMPLE_VERSION}:{seed}:{image_id}")
         sc = builders[i % len(builders)](rng)
+        _add_layout_relations(sc, rng)
         _draw(sc, rng).save(root / "VG_100K" / f"{image_id}.jpg", quality=88)
         for o in sc.objects:
             o.oid = next_object_id

@@ -1,0 +1,147 @@
+"""The verify stage: recompute every answer from the scene graph where the category allows.
+
+`verified` is True (the graph and boxes agree), False (they contradict it: the sample is rejected with
+the reason) or None (the category cannot be checked from the graph for this sample). Count answers that
+disagree with the graph are corrected, as the paper does, and the corrected sample keeps its
+question-focused subgraph (the reference pipeline wrote the full graph there).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import geometry as geo
+from .templates import LETTERS, GenerateConfig
+from .vocabulary import DEPTH_BEHIND, DEPTH_FRONT, group_of
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    thresholds: GenerateConfig = field(default_factory=GenerateConfig, metadata={"help": "Margins the answers must clear (shared with generation)."})
+    correct_counts: bool = field(default=True, metadata={"help": "Fix count answers that disagree with the graph instead of rejecting them."})
+
+
+def _option_text(sample: dict[str, Any]) -> str:
+    index = LETTERS.index(sample["answer"]) if sample.get("answer") in LETTERS else -1
+    return sample["options"][index] if 0 <= index < len(sample["options"]) else ""
+
+
+def verify_sample(sample: dict[str, Any], scene: dict[str, Any], cfg: VerifyConfig = VerifyConfig()) -> tuple[bool | None, str, dict[str, Any]]:
+    """(verified, reason, sample after any correction)."""
+    args = json.loads(sample.get("args") or "{}")
+    objects = {o["id"]: o for o in scene["objects"]}
+    chosen = _option_text(sample)
+    if not chosen:
+        return False, "answer_letter_not_an_option", sample
+    if any(objects.get(v) is None for k, v in args.items() if k in ("a", "b", "ref", "larger", "smaller", "nearer", "farther", "closer")):
+        return None, "objects_not_identified", sample
+    check = CHECKS.get(sample["category"])
+    if check is None:
+        return None, "not_checkable", sample
+    return check(sample, scene, objects, args, chosen, cfg)
+
+
+def _name(objects, oid) -> str:
+    return objects[oid]["name"]
+
+
+def _check_relation(sample, scene, objects, args, chosen, cfg):
+    if not {"a", "b"} <= args.keys():
+        return None, "objects_not_identified", sample
+    stated = {r["predicate"] for r in scene["relationships"] if r["subject"] == args["a"] and r["object"] == args["b"]}
+    if chosen in stated or any(chosen in group_of(p) for p in stated):
+        return True, "relation_in_graph", sample
+    return False, "relation_not_in_graph", sample
+
+
+def _check_size(sample, scene, objects, args, chosen, cfg):
+    larger, smaller = objects[args["larger"]], objects[args["smaller"]]
+    a_area, b_area = geo.area(larger["bbox"]), geo.area(smaller["bbox"])
+    if chosen == smaller["name"] and b_area > a_area:
+        larger, smaller, a_area, b_area = smaller, larger, b_area, a_area
+    if chosen != larger["name"] or a_area < b_area:
+        return False, "size_answer_contradicts_boxes", sample
+    if a_area < cfg.thresholds.size_ratio * max(b_area, 1e-9):
+        return False, "size_ratio_unclear", sample
+    return True, "size_matches_boxes", sample
+
+
+def _check_orientation(sample, scene, objects, args, chosen, cfg):
+    a, b = objects[args["a"]]["bbox"], objects[args["b"]]["bbox"]
+    if args.get("axis") == "vertical":
+        truth = geo.vertical_order(a, b, scene["height"], cfg.thresholds.position_margin)
+    else:
+        truth = geo.horizontal_order(a, b, scene["width"], cfg.thresholds.position_margin)
+    if truth is None:
+        return False, "orientation_unclear", sample
+    return (True, "orientation_matches_boxes", sample) if chosen == truth else (False, "orientation_contradicts_boxes", sample)
+
+
+def _check_instance_location(sample, scene, objects, args, chosen, cfg):
+    cell, margin = geo.grid_cell(objects[args["a"]]["bbox"], scene["width"], scene["height"])
+    if chosen != cell:
+        return False, "cell_contradicts_box", sample
+    if margin < cfg.thresholds.cell_margin:
+        return False, "cell_unclear", sample
+    return True, "cell_matches_box", sample
+
+
+def _check_depth(sample, scene, objects, args, chosen, cfg):
+    closer, farther = args.get("closer"), args.get("farther")
+    for r in scene["relationships"]:
+        ends = (r["subject"], r["object"])
+        if set(ends) == {closer, farther}:
+            front = r["subject"] if r["predicate"] in DEPTH_FRONT else r["object"] if r["predicate"] in DEPTH_BEHIND else None
+            if front is not None:
+                return (True, "depth_stated_in_graph", sample) if chosen == _name(objects, front) else (False, "depth_contradicts_graph", sample)
+    return None, "depth_not_stated", sample
+
+
+def _check_distance(sample, scene, objects, args, chosen, cfg):
+    ref, near, far = (objects[args[k]]["bbox"] for k in ("ref", "nearer", "farther"))
+    dn, df = geo.centre_distance(ref, near), geo.centre_distance(ref, far)
+    truth = _name(objects, args["nearer"]) if dn < df else _name(objects, args["farther"])
+    if chosen != truth:
+        return False, "distance_contradicts_boxes", sample
+    if max(dn, df) < cfg.thresholds.distance_ratio * max(min(dn, df), 1e-9):
+        return False, "distance_unclear", sample
+    return True, "distance_matches_boxes", sample
+
+
+def _check_count(sample, scene, objects, args, chosen, cfg):
+    name = args.get("name")
+    truth = sum(o["name"] == name for o in scene["objects"])
+    if chosen == str(truth):
+        return True, "count_matches_graph", sample
+    if not cfg.correct_counts:
+        return False, "count_contradicts_graph", sample
+    # The paper's auto-correction: the right count becomes the answer (replacing the wrong one among the
+    # options when it is not offered), and the answer keeps the question-focused subgraph.
+    options = list(sample["options"])
+    if str(truth) not in options:
+        options[options.index(chosen)] = str(truth)
+    corrected = dict(sample, options=options, answer=LETTERS[options.index(str(truth))], answer_text=str(truth))
+    return True, "count_corrected", corrected
+
+
+def _check_existence(sample, scene, objects, args, chosen, cfg):
+    name = args.get("name")
+    present = any(o["name"] == name for o in scene["objects"])
+    if chosen not in ("yes", "no"):
+        return False, "existence_answer_not_yes_no", sample
+    return (True, "existence_matches_graph", sample) if (chosen == "yes") == present else (False, "existence_contradicts_graph", sample)
+
+
+CHECKS = {
+    "relation": _check_relation,
+    "reach": _check_relation,
+    "size": _check_size,
+    "orientation": _check_orientation,
+    "instance_location": _check_instance_location,
+    "depth": _check_depth,
+    "distance": _check_distance,
+    "count": _check_count,
+    "existence": _check_existence,
+}

@@ -143,7 +143,9 @@ def export_stage(run: RunDir, spec: SourceSpec, cfg: ExportConfig, out: Path | N
     inside_run = out is None
     key_material = {"upstream": _upstream_key(run, "verify"), "config": asdict(cfg), "out": str(target.resolve())}
     outputs = [DATASET_DIR] if inside_run else [str(target.resolve())]
-    would_skip = not force and run.is_current("export", key_material, outputs)
+    # Exports elsewhere are recorded apart, so they never invalidate the run's own dataset/.
+    stage = "export" if inside_run else f"export:{target.resolve()}"
+    would_skip = not force and run.is_current(stage, key_material, outputs)
     if not inside_run and not would_skip and target.exists() and any(target.iterdir()) and not overwrite:
         raise DataError(f"output dir {target} already exists and is not empty", "Pass --overwrite to replace it, or choose another --out.")
 
@@ -168,7 +170,7 @@ def export_stage(run: RunDir, spec: SourceSpec, cfg: ExportConfig, out: Path | N
                 "rejects": {k: v for k, v in stats.items() if k.startswith("rejected_")},
                 "by_split": {split: dict(sorted(c.items())) for split, c in counts.items()}, "path": str(target)}
 
-    return run.run_stage("export", key_material, outputs, compute, force=force)
+    return run.run_stage(stage, key_material, outputs, compute, force=force)
 
 
 def _merge_rejects(path: Path, rejects: list[dict]) -> None:

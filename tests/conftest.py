@@ -11,12 +11,14 @@ SHARED = Path(os.environ.get("STVQA_SHARED", REPO.parent / "shared"))
 VG_SAMPLE = SHARED / "vg_sample"
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory, monkeypatch):
-    """Caches and the bundled sample go to a temp dir, never the user's home."""
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory):
+    """Caches and the bundled sample go to a temp dir, never the user's home (session-wide, so that
+    module-scoped fixtures are isolated too)."""
     home = tmp_path_factory.getbasetemp() / "stvqa_home"
-    monkeypatch.setenv("STVQA_HOME", str(home))
-    return home
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STVQA_HOME", str(home))
+        yield home
 
 
 @pytest.fixture

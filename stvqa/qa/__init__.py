@@ -1,0 +1,1 @@
+"""Questions from scene graphs: template generation, verification, export."""

@@ -1,0 +1,185 @@
+"""`stvqa build` end to end: load -> generate -> verify -> export, read back with `datasets`."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from stvqa.cli import app
+from stvqa.rewards import score
+from stvqa.sources.sample import write_sample
+
+runner = CliRunner()
+
+
+def build(*args: str):
+    result = runner.invoke(app, ["build", *args])
+    return result
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "sample"
+    result = build("--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+@pytest.fixture(scope="module")
+def big_run(tmp_path_factory):
+    """120 drawn scenes, 5 slots each: a few hundred samples."""
+    data = tmp_path_factory.mktemp("vg") / "vg"
+    write_sample(data, n_images=120, seed=3)
+    out = data.parent / "run"
+    result = build("--data-dir", str(data), "--out", str(out), "--per-image", "5", "--no-images")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_build_summary_and_files(sample_run) -> None:
+    out, output = sample_run
+    for name in ("scenes.parquet", "qa_generated.parquet", "qa.parquet", "rejects.parquet", "manifest.json", "dataset/README.md"):
+        assert (out / name).exists(), name
+    assert "rows per stage" in output and "questions per category" in output and str(out / "dataset") in output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["stages"]) == {"load", "generate", "verify", "export"}
+
+
+def test_load_dataset_round_trip_with_images(sample_run) -> None:
+    from datasets import Image, List, load_dataset
+
+    out, _ = sample_run
+    ds = load_dataset("parquet", data_dir=str(out / "dataset"))
+    assert set(ds) == {"train", "val"}
+    train = ds["train"]
+    assert isinstance(train.features["image"], Image)
+    assert isinstance(train.features["images"], List) and isinstance(train.features["images"].feature, Image)
+    stvqa_7k = {"image_id", "images", "problem", "question_only", "question_with_options", "options", "answer", "answer_only",
+                "answer_text", "answer_option_text", "category", "level", "rating"}
+    trl = {"prompt", "image", "solution", "scene", "image_width", "image_height", "verified", "generator"}
+    assert stvqa_7k | trl <= set(train.column_names)
+    for row in train.select(range(10)):
+        assert row["image"].size == (row["image_width"], row["image_height"])
+        assert row["prompt"][0]["role"] == "user" and f"Image size: ({row['image_width']} x {row['image_height']})" in row["prompt"][0]["content"]
+        scene = json.loads(row["scene"])
+        assert all(0 <= x1 < x2 <= row["image_width"] and 0 <= y1 < y2 <= row["image_height"] for x1, y1, x2, y2 in (o["bbox"] for o in scene["objects"]))
+        assert row["answer"] == f"<scene>{row['scene']}</scene>\n<answer>{row['answer_only']}</answer>"
+        # The exported ground truth is what the reward reads: a completion that repeats it scores 1.
+        perfect = f"<observe>.</observe><scene>{row['scene']}</scene><think>.</think><answer>{row['solution']}</answer>"
+        assert score(perfect, row["answer_option_text"], row["image_width"], row["image_height"])["overall"] == 1.0
+
+
+def test_splits_do_not_share_images(big_run) -> None:
+    train = pl.read_parquet(big_run / "dataset" / "data" / "train-*.parquet")
+    val = pl.read_parquet(big_run / "dataset" / "data" / "val-*.parquet")
+    assert val.height > 0 and train.height > 5 * val.height
+    assert not set(train["image_id"]) & set(val["image_id"])
+    assert set(val["category"]) >= {"relation"}
+
+
+def test_letters_are_balanced(big_run) -> None:
+    qa = pl.read_parquet(big_run / "qa.parquet").with_columns(n=pl.col("options").list.len())
+    assert qa.height > 300
+    for n, group in qa.group_by("n"):
+        letters = Counter(group["answer"])
+        expected = group.height / n[0]
+        for letter in "ABCD"[: n[0]]:
+            # within 4 standard deviations of a fair draw
+            sd = (group.height * (1 / n[0]) * (1 - 1 / n[0])) ** 0.5
+            assert abs(letters[letter] - expected) <= 4 * sd + 1, (n, letters)
+
+
+def test_every_category_is_served(big_run) -> None:
+    qa = pl.read_parquet(big_run / "qa.parquet")
+    assert set(qa["category"]) == {"relation", "reach", "size", "orientation", "instance_location", "depth", "distance", "count", "existence"}
+    share = (qa["category"] == "relation").mean()
+    assert 0.35 < share < 0.65
+
+
+def test_builds_are_identical_across_processes(tmp_path) -> None:
+    frames = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"run{hash_seed}"
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed, STVQA_HOME=str(tmp_path / f"home{hash_seed}"))
+        subprocess.run([sys.executable, "-m", "stvqa", "build", "--out", str(out)], check=True, env=env, capture_output=True)
+        frames.append((pl.read_parquet(out / "qa.parquet"), pl.read_parquet(out / "dataset" / "data" / "*.parquet")))
+    assert frames[0][0].equals(frames[1][0])
+    assert frames[0][1].equals(frames[1][1])
+
+
+def test_max_pixels_downsizes_images_and_boxes(tmp_path, sample_run) -> None:
+    from datasets import load_dataset
+
+    small = tmp_path / "small"
+    result = runner.invoke(app, ["export", str(sample_run[0]), "--out", str(small), "--max-pixels", str(160 * 120)])
+    assert result.exit_code == 0, result.output
+    full = {r["sample_id"]: r for r in load_dataset("parquet", data_dir=str(sample_run[0] / "dataset"))["train"]}
+    for row in load_dataset("parquet", data_dir=str(small))["train"].select(range(5)):
+        assert (row["image_width"], row["image_height"]) == row["image"].size == (160, 120)
+        original = full[row["sample_id"]]
+        for a, b in zip(json.loads(row["scene"])["objects"], json.loads(original["scene"])["objects"]):
+            assert a["bbox"] == [round(v * 0.25) for v in b["bbox"]]
+
+
+def test_existing_export_dir_is_refused_unless_overwrite(tmp_path, sample_run) -> None:
+    target = tmp_path / "ds"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    refused = runner.invoke(app, ["export", str(sample_run[0]), "--out", str(target)])
+    assert refused.exit_code == 1 and "already exists" in refused.output and "--overwrite" in refused.output
+    assert (target / "keep.txt").read_text() == "mine"
+    done = runner.invoke(app, ["export", str(sample_run[0]), "--out", str(target), "--overwrite"])
+    assert done.exit_code == 0 and (target / "README.md").exists()
+
+
+def test_undecodable_image_is_rejected_with_its_reason(tmp_path) -> None:
+    data = tmp_path / "vg"
+    write_sample(data, n_images=6)
+    (data / "VG_100K" / "2.jpg").write_bytes(b"not a jpeg")
+    out = tmp_path / "run"
+    result = build("--data-dir", str(data), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "image_undecodable" in result.output
+    rejects = pl.read_parquet(out / "rejects.parquet")
+    assert set(rejects.filter(pl.col("image_id") == "2")["reject_reason"]) == {"image_undecodable"}
+    exported = pl.read_parquet(out / "dataset" / "data" / "*.parquet")
+    assert "2" not in set(exported["image_id"]) and exported.height > 0
+
+
+def test_dataset_card(sample_run) -> None:
+    card = (sample_run[0] / "dataset" / "README.md").read_text()
+    assert card.startswith("---\nlicense: cc-by-4.0")
+    assert "path: data/train-*" in card and "path: data/val-*" in card
+    assert "## Rows by category" in card and "## Rows by answer letter" in card and "CC BY 4.0" in card
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--mix", "relation=0.5,colour=0.5"], "unknown category 'colour'"),
+    (["--mix", "relation=x"], "--mix 'relation=x'"),
+    (["--generator", "gpt"], "unknown --generator 'gpt'"),
+])
+def test_bad_generation_flags(tmp_path, args, message) -> None:
+    result = build("--out", str(tmp_path / "r"), *args)
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_rebuild_reuses_every_stage(sample_run) -> None:
+    out, _ = sample_run
+    result = build("--out", str(out))
+    assert result.exit_code == 0
+    assert result.output.count("unchanged") == 4
+
+
+def test_real_vg_sample_produces_questions(real_vg_dir, tmp_path) -> None:
+    out = tmp_path / "run"
+    result = build("--data-dir", str(real_vg_dir), "--out", str(out), "--per-image", "10")
+    assert result.exit_code == 0, result.output
+    qa = pl.read_parquet(out / "qa.parquet")
+    assert qa.height >= 5 and qa["category"].n_unique() >= 3
+    assert pl.read_parquet(out / "dataset" / "data" / "*.parquet").height == qa.height

@@ -87,7 +87,9 @@ def mentioned_names(question: str, names: Iterable[str], aliases: dict[str, list
     ['light', 'traffic light']
     """
     question_lemmas = lemma_phrase(question)
+    present = set(question_lemmas)
     forms = [(lemma_phrase(form), name) for name in set(names) for form in (name, *(aliases or {}).get(name, []))]
+    forms = [f for f in forms if f[0] and present.issuperset(f[0])]  # cheap filter before the span search
     forms.sort(key=lambda f: (-len(f[0]), f[1]))
     claimed: set[int] = set()
     found = set()

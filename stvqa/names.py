@@ -47,6 +47,7 @@ def lemma(word: str) -> str:
     return forms[0] if forms else word
 
 
+@lru_cache(maxsize=1 << 16)  # object names and questions repeat; lemmatising is the costly part of matching
 def lemma_phrase(text: str) -> tuple[str, ...]:
     """Lemmas of every word of a phrase: `"traffic lights"` -> `("traffic", "light")`."""
     return tuple(lemma(w) for w in words(text))

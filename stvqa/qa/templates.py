@@ -44,6 +44,7 @@ CATEGORIES = ("relation", "reach", "size", "orientation", "instance_location", "
 PAPER_MIX = {"relation": 0.5, **{c: 0.5 / 8 for c in CATEGORIES if c != "relation"}}
 LETTERS = "ABCD"
 LEVELS = ("easy", "medium", "hard")
+MAX_UNIQUE = 16
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ class Candidate:
     clarity: float  # 0..1, how far from the deciding threshold
     args: dict[str, Any]  # what verification needs (object ids, class name, ...)
     base_level: str
+    pool: tuple[str, ...] = ()  # distractors are drawn from here when the sample is made (only chosen candidates pay)
+    swappable: bool = False  # the order of {a} and {b} in the question is drawn when the sample is made
 
 
 class SceneView:
@@ -123,10 +126,15 @@ class SceneView:
         self.by_id = {o["id"]: o for o in self.objects}
         self.name_counts = Counter(o["name"] for o in self.objects)
         self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.objects}
-        self.unique = sorted(
+        # The most salient objects with a unique name; pairwise categories look at the top MAX_UNIQUE only,
+        # which bounds the work per image (VG images have up to a few hundred objects).
+        unique = sorted(
             (o for o in self.objects if self.name_counts[o["name"]] == 1 and not is_low_salience_object(o["name"])),
             key=lambda o: (-self.salience[o["id"]], o["id"]),
         )
+        self.unique_ids = {o["id"] for o in unique}  # every uniquely named object: stated triples may use any
+        self.unique = unique[:MAX_UNIQUE]
+        self.centres = {o["id"]: geo.centre(o["bbox"]) for o in self.unique}
         self.predicates: dict[tuple[str, str], set[str]] = {}
         for r in scene["relationships"]:
             self.predicates.setdefault((r["subject"], r["object"]), set()).add(r["predicate"])
@@ -139,7 +147,7 @@ class SceneView:
         triples = []
         for r in self.scene["relationships"]:
             s, o = self.by_id[r["subject"]], self.by_id[r["object"]]
-            if r["predicate"] in predicates and s["name"] != o["name"] and s in self.unique and o in self.unique:
+            if r["predicate"] in predicates and s["name"] != o["name"] and s["id"] in self.unique_ids and o["id"] in self.unique_ids:
                 triples.append((s, r["predicate"], o))
         return sorted(triples, key=lambda t: (-(self.salience[t[0]["id"]] + self.salience[t[2]["id"]]), t[0]["id"], t[1], t[2]["id"]))
 
@@ -148,40 +156,45 @@ def _pairs(view: SceneView) -> list[tuple[dict, dict]]:
     return [(a, b) for i, a in enumerate(view.unique) for b in view.unique[i + 1 :]]
 
 
-def relation_candidates(view: SceneView, cfg: GenerateConfig, key: str) -> list[Candidate]:
+def relation_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     for s, predicate, o in view.unique_triples(SPATIAL_PREDICATES - REACH_PREDICATES - LOW_SALIENCE_PREDICATES):
         taken = group_of(predicate) | {p for q in view.predicates.get((s["id"], o["id"]), ()) for p in group_of(q)}
         pool = [p for p in SPATIAL_ANSWERS if p not in taken]
-        out.append(Candidate("relation", {"a": s["name"], "b": o["name"]}, predicate, sample(pool, 3, key, "relation", s["id"], o["id"]),
-                             [s, o], 0.6, {"a": s["id"], "b": o["id"], "predicate": predicate}, "medium"))
+        out.append(Candidate("relation", {"a": s["name"], "b": o["name"]}, predicate, [], [s, o], 0.6,
+                             {"a": s["id"], "b": o["id"], "predicate": predicate}, "medium", pool=tuple(pool)))
+        if len(out) >= limit:
+            break
     return out
 
 
-def reach_candidates(view: SceneView, cfg: GenerateConfig, key: str) -> list[Candidate]:
+def reach_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     for s, predicate, o in view.unique_triples(REACH_PREDICATES - LOW_SALIENCE_PREDICATES):
         taken = view.predicates.get((s["id"], o["id"]), set())
         pool = [p for p in INTERACTION_ANSWERS if p not in taken and p != predicate]
-        out.append(Candidate("reach", {"a": s["name"], "b": o["name"]}, predicate, sample(pool, 3, key, "reach", s["id"], o["id"]),
-                             [s, o], 0.7, {"a": s["id"], "b": o["id"], "predicate": predicate}, "hard"))
+        out.append(Candidate("reach", {"a": s["name"], "b": o["name"]}, predicate, [], [s, o], 0.7,
+                             {"a": s["id"], "b": o["id"], "predicate": predicate}, "hard", pool=tuple(pool)))
+        if len(out) >= limit:
+            break
     return out
 
 
-def size_candidates(view: SceneView, cfg: GenerateConfig, key: str) -> list[Candidate]:
+def size_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     for a, b in _pairs(view):
         big, small = (a, b) if geo.area(a["bbox"]) >= geo.area(b["bbox"]) else (b, a)
         ratio = geo.area(big["bbox"]) / max(geo.area(small["bbox"]), 1e-9)
         if ratio < cfg.size_ratio:
             continue
-        first, second = (a, b) if unit(key, "size-order", a["id"], b["id"]) < 0.5 else (b, a)
-        out.append(Candidate("size", {"a": first["name"], "b": second["name"]}, big["name"], [small["name"]], [a, b],
-                             min(1.0, (ratio - cfg.size_ratio) / 3), {"larger": big["id"], "smaller": small["id"]}, "easy"))
+        out.append(Candidate("size", {"a": a["name"], "b": b["name"]}, big["name"], [small["name"]], [a, b],
+                             min(1.0, (ratio - cfg.size_ratio) / 3), {"larger": big["id"], "smaller": small["id"]}, "easy", swappable=True))
+        if len(out) >= limit:
+            break
     return out
 
 
-def orientation_candidates(view: SceneView, cfg: GenerateConfig, key: str) -> list[Candidate]:
+def orientation_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     for a, b in _pairs(view):
         if unit(key, "orientation-order", a["id"], b["id"]) < 0.5:
@@ -191,55 +204,64 @@ def orientation_candidates(view: SceneView, cfg: GenerateConfig, key: str) -> li
             gap = abs(geo.centre(a["bbox"])[0] - geo.centre(b["bbox"])[0]) / view.width
             out.append(Candidate("orientation_horizontal", {"a": a["name"], "b": b["name"]}, side, ["right" if side == "left" else "left"],
                                  [a, b], min(1.0, gap / 0.5), {"a": a["id"], "b": b["id"], "axis": "horizontal"}, "medium"))
-            continue
-        vertical = geo.vertical_order(a["bbox"], b["bbox"], view.height, cfg.position_margin)
-        if vertical:
-            gap = abs(geo.centre(a["bbox"])[1] - geo.centre(b["bbox"])[1]) / view.height
-            out.append(Candidate("orientation_vertical", {"a": a["name"], "b": b["name"]}, vertical, ["below" if vertical == "above" else "above"],
-                                 [a, b], min(1.0, gap / 0.5), {"a": a["id"], "b": b["id"], "axis": "vertical"}, "medium"))
+        else:
+            vertical = geo.vertical_order(a["bbox"], b["bbox"], view.height, cfg.position_margin)
+            if vertical:
+                gap = abs(geo.centre(a["bbox"])[1] - geo.centre(b["bbox"])[1]) / view.height
+                out.append(Candidate("orientation_vertical", {"a": a["name"], "b": b["name"]}, vertical, ["below" if vertical == "above" else "above"],
+                                     [a, b], min(1.0, gap / 0.5), {"a": a["id"], "b": b["id"], "axis": "vertical"}, "medium"))
+        if len(out) >= limit:
+            break
     return out
 
 
-def instance_location_candidates(view: SceneView, cfg: GenerateConfig, key: str) -> list[Candidate]:
+def instance_location_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     for a in view.unique:
         cell, margin = geo.grid_cell(a["bbox"], view.width, view.height)
         if margin < cfg.cell_margin:
             continue
         others = [c for c in geo.ALL_CELLS if c != cell]
-        out.append(Candidate("instance_location", {"a": a["name"]}, cell, sample(others, 3, key, "cell", a["id"]), [a],
-                             min(1.0, margin / (1 / 6)), {"a": a["id"]}, "medium"))
+        out.append(Candidate("instance_location", {"a": a["name"]}, cell, [], [a], min(1.0, margin / (1 / 6)), {"a": a["id"]}, "medium",
+                             pool=tuple(others)))
+        if len(out) >= limit:
+            break
     return out
 
 
-def depth_candidates(view: SceneView, cfg: GenerateConfig, key: str) -> list[Candidate]:
+def depth_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     for s, predicate, o in view.unique_triples(DEPTH_FRONT | DEPTH_BEHIND):
         closer, farther = (s, o) if predicate in DEPTH_FRONT else (o, s)
-        first, second = (s, o) if unit(key, "depth-order", s["id"], o["id"]) < 0.5 else (o, s)
-        out.append(Candidate("depth", {"a": first["name"], "b": second["name"]}, closer["name"], [farther["name"]], [s, o], 0.8,
-                             {"closer": closer["id"], "farther": farther["id"], "stated_by": predicate}, "hard"))
+        out.append(Candidate("depth", {"a": s["name"], "b": o["name"]}, closer["name"], [farther["name"]], [s, o], 0.8,
+                             {"closer": closer["id"], "farther": farther["id"], "stated_by": predicate}, "hard", swappable=True))
+        if len(out) >= limit:
+            break
     return out
 
 
-def distance_candidates(view: SceneView, cfg: GenerateConfig, key: str) -> list[Candidate]:
+def distance_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     diagonal = (view.width**2 + view.height**2) ** 0.5
     for ref in view.unique:
+        rx, ry = view.centres[ref["id"]]
         others = [o for o in view.unique if o is not ref]
+        distances = {o["id"]: ((view.centres[o["id"]][0] - rx) ** 2 + (view.centres[o["id"]][1] - ry) ** 2) ** 0.5 for o in others}
         for i, a in enumerate(others):
             for b in others[i + 1 :]:
-                da, db = geo.centre_distance(ref["bbox"], a["bbox"]), geo.centre_distance(ref["bbox"], b["bbox"])
+                da, db = distances[a["id"]], distances[b["id"]]
                 near, far, dn, df = (a, b, da, db) if da <= db else (b, a, db, da)
                 if df < cfg.distance_ratio * max(dn, 1e-9) or df - dn < 0.1 * diagonal:
                     continue
-                first, second = (a, b) if unit(key, "distance-order", ref["id"], a["id"], b["id"]) < 0.5 else (b, a)
-                out.append(Candidate("distance", {"ref": ref["name"], "a": first["name"], "b": second["name"]}, near["name"], [far["name"]],
-                                     [ref, a, b], min(1.0, (df - dn) / (0.5 * diagonal)), {"ref": ref["id"], "nearer": near["id"], "farther": far["id"]}, "hard"))
+                out.append(Candidate("distance", {"ref": ref["name"], "a": a["name"], "b": b["name"]}, near["name"], [far["name"]],
+                                     [ref, a, b], min(1.0, (df - dn) / (0.5 * diagonal)), {"ref": ref["id"], "nearer": near["id"], "farther": far["id"]},
+                                     "hard", swappable=True))
+                if len(out) >= limit:
+                    return out
     return out
 
 
-def count_candidates(view: SceneView, cfg: GenerateConfig, key: str) -> list[Candidate]:
+def count_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     low, high = cfg.count_range
     for name, n in sorted(view.name_counts.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -252,10 +274,12 @@ def count_candidates(view: SceneView, cfg: GenerateConfig, key: str) -> list[Can
         plural = _plural(name)
         out.append(Candidate("count", {"plural": plural, "name": name}, str(n), [str(m) for m in numbers], instances,
                              1.0 if n <= 4 else 0.5, {"name": name}, "medium" if n <= 3 else "hard"))
+        if len(out) >= limit:
+            break
     return out
 
 
-def existence_candidates(view: SceneView, cfg: GenerateConfig, key: str, vocabulary: tuple[str, ...] = ()) -> list[Candidate]:
+def existence_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int, vocabulary: tuple[str, ...] = ()) -> list[Candidate]:
     present_blocked = set().union(*(overlapping(n) for n in view.names_present)) if view.names_present else set()
     present_lemmas = {lemma_phrase(n) for n in present_blocked}
     absent = [n for n in vocabulary if n not in present_blocked and lemma_phrase(n) not in present_lemmas and not is_low_salience_object(n)]
@@ -266,6 +290,8 @@ def existence_candidates(view: SceneView, cfg: GenerateConfig, key: str, vocabul
         else:
             name = choose(absent, key, "absent", i)
             out.append(Candidate("existence", {"name": name}, "no", ["yes"], [], 1.0, {"name": name, "present": False}, "easy"))
+        if len(out) >= limit:
+            break
     return out
 
 
@@ -304,8 +330,12 @@ def make_sample(candidate: Candidate, view: SceneView, cfg: GenerateConfig, samp
     """A QA row: phrasing, shuffled options, letter, level, rating and the question-focused subgraph."""
     templates = phrasings()[candidate.template]
     template_index = int(unit("phrasing", cfg.seed, sample_id) * len(templates))
-    question = templates[template_index].format(**candidate.slots)
-    texts = [candidate.answer, *candidate.distractors][:4]
+    slots = dict(candidate.slots)
+    if candidate.swappable and unit("order", cfg.seed, sample_id) < 0.5:
+        slots["a"], slots["b"] = slots["b"], slots["a"]
+    question = templates[template_index].format(**slots)
+    distractors = candidate.distractors or sample(candidate.pool, 3, "distractors", cfg.seed, sample_id)
+    texts = [candidate.answer, *distractors][:4]
     order = permutation(len(texts), "options", cfg.seed, sample_id)
     options = [texts[i] for i in order]
     letter = LETTERS[options.index(candidate.answer)]
@@ -333,13 +363,15 @@ def generate_for_scene(scene: dict[str, Any], cfg: GenerateConfig, vocabulary: t
     samples = []
     used: Counter = Counter()
     cache_: dict[str, list[Candidate]] = {}
-    for slot, category in enumerate(schedule(scene["image_id"], cfg)):
-        key = f"{cfg.seed}:{scene['image_id']}"
+    slots = schedule(scene["image_id"], cfg)
+    wanted = Counter(slots)  # candidate search stops once every slot of a category has one
+    key = f"{cfg.seed}:{scene['image_id']}"
+    for slot, category in enumerate(slots):
         if category not in cache_:
             if category == "existence":
-                cache_[category] = existence_candidates(view, cfg, key, vocabulary)
+                cache_[category] = existence_candidates(view, cfg, key, wanted[category], vocabulary)
             else:
-                cache_[category] = GENERATORS[category](view, cfg, key)
+                cache_[category] = GENERATORS[category](view, cfg, key, wanted[category])
         candidates = cache_[category]
         k = used[category]
         used[category] += 1

@@ -45,6 +45,28 @@ def main(
     main.verbose = verbose  # type: ignore[attr-defined]
 
 
+def load_config_defaults(ctx: typer.Context, param, value: Path | None) -> Path | None:
+    """`--config FILE`: the file's keys become the command's defaults (Click's default_map), so flags still win."""
+    if value is None:
+        return value
+    import yaml
+
+    try:
+        data = yaml.safe_load(value.read_text())
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {value}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise typer.BadParameter(f"{value} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise typer.BadParameter(f"{value} must be a mapping of flag names to values")
+    known = {p.name for p in ctx.command.params}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise typer.BadParameter(f"{value}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(known - {'config'}))})")
+    ctx.default_map = {**(ctx.default_map or {}), **data}
+    return value
+
+
 def user_errors(command):
     """Turn `StvqaError` into one message and exit code 1; a traceback only with --verbose."""
 

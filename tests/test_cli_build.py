@@ -139,3 +139,30 @@ def test_bundled_sample_serves_every_category(tmp_path) -> None:
         return any(a["bbox"][2] < b["bbox"][0] for a in s["objects"] for b in s["objects"])
 
     assert all(separated(s) for s in scenes)
+
+
+def test_config_file_sets_defaults_and_flags_win(tmp_path) -> None:
+    config = tmp_path / "build.yaml"
+    config.write_text(f"out: {tmp_path / 'from-config'}\nper_image: 1\nlimit: 4\n")
+    assert build("--config", str(config)).exit_code == 0
+    manifest = json.loads((tmp_path / "from-config" / "manifest.json").read_text())
+    assert manifest["stages"]["generate"]["config"]["per_image"] == 1
+    assert manifest["stages"]["load"]["counts"]["images_kept"] == 4
+    assert build("--config", str(config), "--per-image", "2").exit_code == 0
+    manifest = json.loads((tmp_path / "from-config" / "manifest.json").read_text())
+    assert manifest["stages"]["generate"]["config"]["per_image"] == 2
+
+
+def test_config_file_with_unknown_key_is_refused(tmp_path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("per_imag: 3\n")
+    result = build("--config", str(config))
+    assert result.exit_code == 2 and "unknown keys per_imag" in result.output
+
+
+def test_shipped_pipeline_configs_are_valid(tmp_path) -> None:
+    from conftest import REPO
+
+    for config in (REPO / "pipelines").glob("*.yaml"):
+        result = runner.invoke(app, ["build", "--config", str(config), "--help"])
+        assert result.exit_code == 0, (config, result.output)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..cli import app, console, user_errors
+from ..cli import app, console, load_config_defaults, user_errors
 from ..errors import ConfigError
 from ..normalize import NormalizeConfig
 from ..pipeline import BuildConfig, SourceSpec, build as run_build
@@ -22,6 +22,8 @@ from .report import print_build_summary
 @app.command()
 @user_errors
 def build(
+    config: Annotated[Optional[Path], typer.Option(help="YAML file of build flags (keys with underscores, e.g. pipelines/default.yaml); flags given here win.",
+                                                   is_eager=True, callback=load_config_defaults)] = None,
     source: Annotated[str, typer.Option(help="Scene-graph source: vg, vg150 or gqa.")] = "vg",
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder with the source's files. Without it, --source vg uses the bundled sample.")] = None,
     out: Annotated[Path, typer.Option(help="Run directory; stages write their files here.")] = Path("runs/default"),

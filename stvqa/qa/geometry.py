@@ -30,21 +30,23 @@ def grid_cell(box, width: float, height: float) -> tuple[str, float]:
     return GRID_CELLS[row][col], margin
 
 
-def horizontal_order(a, b, width: float, margin: float) -> str | None:
-    """'left' / 'right' when box a lies clearly to one side of b (centres apart by `margin` of the width, and
-    at most a little horizontal overlap), else None."""
-    (ax, _), (bx, _) = centre(a), centre(b)
-    overlap = min(a[2], b[2]) - max(a[0], b[0])
-    smaller = min(a[2] - a[0], b[2] - b[0])
-    if abs(ax - bx) < margin * width or overlap > 0.25 * smaller:
+def _side(a, b, axis: int, extent: float, margin: float, labels: tuple[str, str]) -> str | None:
+    """labels[0] / labels[1] when box a lies clearly before / after b along `axis` (0 = x, 1 = y): centres apart
+    by `margin` of the image's extent, and overlapping by at most a quarter of the smaller box; else None."""
+    lo, hi = axis, axis + 2
+    ca, cb = (a[lo] + a[hi]) / 2, (b[lo] + b[hi]) / 2
+    overlap = min(a[hi], b[hi]) - max(a[lo], b[lo])
+    smaller = min(a[hi] - a[lo], b[hi] - b[lo])
+    if abs(ca - cb) < margin * extent or overlap > 0.25 * smaller:
         return None
-    return "left" if ax < bx else "right"
+    return labels[0] if ca < cb else labels[1]
+
+
+def horizontal_order(a, b, width: float, margin: float) -> str | None:
+    """'left' / 'right' from the camera's viewpoint, or None when unclear."""
+    return _side(a, b, 0, width, margin, ("left", "right"))
 
 
 def vertical_order(a, b, height: float, margin: float) -> str | None:
-    (_, ay), (_, by) = centre(a), centre(b)
-    overlap = min(a[3], b[3]) - max(a[1], b[1])
-    smaller = min(a[3] - a[1], b[3] - b[1])
-    if abs(ay - by) < margin * height or overlap > 0.25 * smaller:
-        return None
-    return "above" if ay < by else "below"
+    """'above' / 'below' in the image, or None when unclear."""
+    return _side(a, b, 1, height, margin, ("above", "below"))

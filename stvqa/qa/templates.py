@@ -156,28 +156,30 @@ def _pairs(view: SceneView) -> list[tuple[dict, dict]]:
     return [(a, b) for i, a in enumerate(view.unique) for b in view.unique[i + 1 :]]
 
 
-def relation_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
+def _triple_candidates(view: SceneView, template: str, predicates, answers: tuple[str, ...], synonyms, clarity: float,
+                       level: str, limit: int) -> list[Candidate]:
+    """Questions about stated triples: the predicate is the answer; distractors are answers that neither
+    the answer nor any other predicate stated for the pair covers (through `synonyms`)."""
     out = []
-    for s, predicate, o in view.unique_triples(SPATIAL_PREDICATES - REACH_PREDICATES - LOW_SALIENCE_PREDICATES):
-        taken = group_of(predicate) | {p for q in view.predicates.get((s["id"], o["id"]), ()) for p in group_of(q)}
-        pool = [p for p in SPATIAL_ANSWERS if p not in taken]
-        out.append(Candidate("relation", {"a": s["name"], "b": o["name"]}, predicate, [], [s, o], 0.6,
-                             {"a": s["id"], "b": o["id"], "predicate": predicate}, "medium", pool=tuple(pool)))
+    for s, predicate, o in view.unique_triples(predicates):
+        stated = {predicate, *view.predicates.get((s["id"], o["id"]), ())}
+        taken = {p for q in stated for p in synonyms(q)}
+        pool = tuple(p for p in answers if p not in taken)
+        out.append(Candidate(template, {"a": s["name"], "b": o["name"]}, predicate, [], [s, o], clarity,
+                             {"a": s["id"], "b": o["id"], "predicate": predicate}, level, pool=pool))
         if len(out) >= limit:
             break
     return out
+
+
+def relation_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
+    return _triple_candidates(view, "relation", SPATIAL_PREDICATES - REACH_PREDICATES - LOW_SALIENCE_PREDICATES, SPATIAL_ANSWERS,
+                              group_of, 0.6, "medium", limit)
 
 
 def reach_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
-    out = []
-    for s, predicate, o in view.unique_triples(REACH_PREDICATES - LOW_SALIENCE_PREDICATES):
-        taken = view.predicates.get((s["id"], o["id"]), set())
-        pool = [p for p in INTERACTION_ANSWERS if p not in taken and p != predicate]
-        out.append(Candidate("reach", {"a": s["name"], "b": o["name"]}, predicate, [], [s, o], 0.7,
-                             {"a": s["id"], "b": o["id"], "predicate": predicate}, "hard", pool=tuple(pool)))
-        if len(out) >= limit:
-            break
-    return out
+    return _triple_candidates(view, "reach", REACH_PREDICATES - LOW_SALIENCE_PREDICATES, INTERACTION_ANSWERS,
+                              lambda p: {p}, 0.7, "hard", limit)
 
 
 def size_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:

@@ -191,3 +191,29 @@ class TestTRL:
 @pytest.mark.parametrize("bad_id", ["man.1\nman.2", "man.1 ", "man.", ".1", "man.1.2", 7, None])
 def test_malformed_ids_fail_format(bad_id) -> None:
     assert score(completion(objects=[{"id": bad_id, "bbox": [1, 2, 3, 4]}]), GT, W, H)["format"] == 0.0
+
+
+class TestLabelSimilarity:
+    def test_default_folds_plurals_and_aliases(self) -> None:
+        from stvqa.rewards import NameSimilarity
+
+        sim = NameSimilarity(aliases={"bike": "bicycle"})
+        assert sim.matrix(["men.1", "bike.1", "traffic_light.1"], ["man.2", "bicycle.1", "traffic_lights.1"]).diagonal().tolist() == [1.0, 1.0, 1.0]
+
+    def test_a_custom_similarity_changes_matching(self) -> None:
+        import numpy as np
+
+        class Everything:  # every label counts as the same: matching is by boxes alone
+            def matrix(self, pred, gt):
+                return np.ones((len(pred), len(gt)))
+
+        swapped = [{"id": "man.1", "bbox": GT_OBJECTS[1]["bbox"]}, {"id": "bench.1", "bbox": GT_OBJECTS[0]["bbox"]}]
+        assert score(completion(swapped), GT, W, H, similarity=Everything())["spatial"] == pytest.approx(1.0)
+        assert score(completion(swapped), GT, W, H)["spatial"] < 0.8
+
+    def test_spacy_without_the_model_is_a_clear_error(self) -> None:
+        from stvqa.rewards import SpacySimilarity
+
+        with pytest.raises(ConfigError) as info:
+            SpacySimilarity("en_core_web_md_not_installed")
+        assert "spaCy model" in info.value.message and "pip install spacy" in info.value.hint

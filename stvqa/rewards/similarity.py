@@ -63,7 +63,7 @@ class NameSimilarity:
         """The form two labels must share to count as the same thing."""
         key = self._cache.get(label)
         if key is None:
-            key = " ".join(lemma_phrase(label.replace("_", " ")))
+            key = " ".join(lemma_phrase(label_of(label)))  # ids (`men.2`) and names (`men`) alike
             key = self.aliases.get(key, key)
             if len(self._cache) < 65536:
                 self._cache[label] = key

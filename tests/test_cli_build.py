@@ -166,3 +166,15 @@ def test_shipped_pipeline_configs_are_valid(tmp_path) -> None:
     for config in (REPO / "pipelines").glob("*.yaml"):
         result = runner.invoke(app, ["build", "--config", str(config), "--help"])
         assert result.exit_code == 0, (config, result.output)
+
+
+def test_inspect_questions_show_options_and_answer(tmp_path) -> None:
+    out = tmp_path / "run"
+    build("--out", str(out))
+    result = runner.invoke(app, ["inspect", str(out), "--stage", "qa", "--category", "count", "-n", "1"])
+    assert result.exit_code == 0, result.output
+    row = pl.read_parquet(out / "qa.parquet").filter(pl.col("category") == "count").row(0, named=True)
+    assert row["question"] in result.output
+    assert f"✓ ({row['answer']}) {row['answer_text']}" in result.output
+    bad = runner.invoke(app, ["inspect", str(out), "--stage", "nope"])
+    assert bad.exit_code == 1 and "unknown --stage 'nope'" in bad.output

@@ -90,3 +90,13 @@ def test_unclear_geometry_is_rejected() -> None:
     sample, sc = generated("size")
     shrunk = dict(sc, objects=[obj("table.1", [100, 300, 160, 360]), obj("cup.1", [600, 100, 650, 160])])  # 3,600 vs 3,000
     assert verify_sample(sample, shrunk)[:2] == (False, "size_ratio_unclear")
+
+
+def test_a_graph_that_contradicts_itself_on_depth_is_not_asked_and_not_verified() -> None:
+    tree = obj("tree.1", [320, 0, 420, 350])
+    contradictory = scene([MAN, tree], [("man.1", "in front of", "tree.1"), ("man.1", "behind", "tree.1")])
+    shortfalls = Counter()
+    assert generate_for_scene(contradictory, GenerateConfig(per_image=1, mix=(("depth", 1.0),)), (), shortfalls) == []
+    assert shortfalls == {"depth": 1}
+    sample, _ = generated("depth")
+    assert verify_sample(sample, contradictory)[:2] == (False, "depth_graph_contradicts_itself")

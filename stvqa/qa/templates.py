@@ -38,6 +38,7 @@ from .vocabulary import (
     SPATIAL_PREDICATES,
     group_of,
     overlapping,
+    stated_in_front,
 )
 
 CATEGORIES = ("relation", "reach", "size", "orientation", "instance_location", "depth", "distance", "count", "existence")
@@ -234,6 +235,8 @@ def instance_location_candidates(view: SceneView, cfg: GenerateConfig, key: str,
 def depth_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     for s, predicate, o in view.unique_triples(DEPTH_FRONT | DEPTH_BEHIND):
+        if len(stated_in_front(view.scene["relationships"], s["id"], o["id"])) > 1:
+            continue  # the graph says both "a in front of b" and "b in front of a"
         closer, farther = (s, o) if predicate in DEPTH_FRONT else (o, s)
         out.append(Candidate("depth", {"a": s["name"], "b": o["name"]}, closer["name"], [farther["name"]], [s, o], 0.8,
                              {"closer": closer["id"], "farther": farther["id"], "stated_by": predicate}, "hard", swappable=True))

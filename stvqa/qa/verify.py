@@ -14,7 +14,7 @@ from typing import Any
 
 from . import geometry as geo
 from .templates import LETTERS, GenerateConfig
-from .vocabulary import DEPTH_BEHIND, DEPTH_FRONT, group_of
+from .vocabulary import group_of, stated_in_front
 
 
 @dataclass(frozen=True)
@@ -89,14 +89,12 @@ def _check_instance_location(sample, scene, objects, args, chosen, cfg):
 
 
 def _check_depth(sample, scene, objects, args, chosen, cfg):
-    closer, farther = args.get("closer"), args.get("farther")
-    for r in scene["relationships"]:
-        ends = (r["subject"], r["object"])
-        if set(ends) == {closer, farther}:
-            front = r["subject"] if r["predicate"] in DEPTH_FRONT else r["object"] if r["predicate"] in DEPTH_BEHIND else None
-            if front is not None:
-                return (True, "depth_stated_in_graph", sample) if chosen == _name(objects, front) else (False, "depth_contradicts_graph", sample)
-    return None, "depth_not_stated", sample
+    front = stated_in_front(scene["relationships"], args.get("closer"), args.get("farther"))
+    if not front:
+        return None, "depth_not_stated", sample
+    if len(front) > 1:
+        return False, "depth_graph_contradicts_itself", sample
+    return (True, "depth_stated_in_graph", sample) if chosen == _name(objects, front.pop()) else (False, "depth_contradicts_graph", sample)
 
 
 def _check_distance(sample, scene, objects, args, chosen, cfg):

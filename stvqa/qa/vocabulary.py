@@ -60,3 +60,15 @@ def overlapping(name: str) -> frozenset[str]:
         if name in group:
             result |= group
     return frozenset(result)
+
+
+def stated_in_front(relationships: list[dict[str, str]], a: str, b: str) -> set[str]:
+    """Which of objects a and b the graph says is in front (both, when its statements disagree)."""
+    front = set()
+    for r in relationships:
+        if {r["subject"], r["object"]} == {a, b}:
+            if r["predicate"] in DEPTH_FRONT:
+                front.add(r["subject"])
+            elif r["predicate"] in DEPTH_BEHIND:
+                front.add(r["object"])
+    return front

@@ -70,28 +70,41 @@ def _spatial_job(index: int, c: Completion, gt: GroundTruth, width: Any, height:
 def _solve_spatial(jobs: list[_SpatialJob], cfg: SpatialRewardConfig, similarity: LabelSimilarity) -> list[float]:
     """Spatial rewards of many completions at once: CIoU and label similarity of every (predicted,
     ground-truth) pair of every job in one vectorised pass, then one small Hungarian problem per job."""
+    # GRPO scores several completions per prompt: each distinct ground truth (and image size) is laid out once.
+    distinct: dict[tuple[int, tuple[float, ...]], int] = {}
+    gts: list[_SpatialJob] = []
+    job_gt = []
+    for j in jobs:
+        key = (id(j.gt), j.scale)
+        if key not in distinct:
+            distinct[key] = len(gts)
+            gts.append(j)
+        job_gt.append(distinct[key])
     sizes_p = np.array([len(j.pred) for j in jobs])
-    sizes_g = np.array([len(j.gt.objects) for j in jobs])
+    distinct_sizes = np.array([len(j.gt.objects) for j in gts])
+    job_gt_array = np.array(job_gt)
+    sizes_g = distinct_sizes[job_gt_array]
     pairs = sizes_p * sizes_g
     job_of_pair = np.repeat(np.arange(len(jobs)), pairs)
     local = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
     g_of_pair = sizes_g[job_of_pair]
     pred_index = (np.cumsum(sizes_p) - sizes_p)[job_of_pair] + local // g_of_pair
-    gt_index = (np.cumsum(sizes_g) - sizes_g)[job_of_pair] + local % g_of_pair
-    scales = np.array([j.scale for j in jobs], dtype=float)
+    gt_index = (np.cumsum(distinct_sizes) - distinct_sizes)[job_gt_array][job_of_pair] + local % g_of_pair
     # Flat lists convert to arrays much faster than lists of lists.
-    pred_boxes = np.array([v for j in jobs for _, b in j.pred for v in b], dtype=float).reshape(-1, 4) / np.repeat(scales, sizes_p, axis=0)
-    gt_boxes = np.array([v for j in jobs for _, b in j.gt.objects for v in b], dtype=float).reshape(-1, 4) / np.repeat(scales, sizes_g, axis=0)
+    pred_boxes = np.array([v for j in jobs for _, b in j.pred for v in b], dtype=float).reshape(-1, 4) / np.repeat(
+        np.array([j.scale for j in jobs], dtype=float), sizes_p, axis=0)
+    gt_boxes = np.array([v for j in gts for _, b in j.gt.objects for v in b], dtype=float).reshape(-1, 4) / np.repeat(
+        np.array([j.scale for j in gts], dtype=float), distinct_sizes, axis=0)
     ciou01 = (ciou_gathered(pred_boxes, gt_boxes, pred_index, gt_index) + 1.0) / 2.0
     if isinstance(similarity, NameSimilarity):  # exact-or-nothing labels: compare integer codes, vectorised
         code = similarity.code_of_id
         pred_codes = np.array([code(i) for j in jobs for i, _ in j.pred])
-        gt_codes = np.array([code(i) for j in jobs for i, _ in j.gt.objects])
+        gt_codes = np.array([code(i) for j in gts for i, _ in j.gt.objects])
         labels = (pred_codes[pred_index] == gt_codes[gt_index]).astype(float)
     else:
         labels = np.concatenate([
             similarity.matrix([label_of(i) for i, _ in j.pred], [label_of(i) for i, _ in j.gt.objects]).ravel() for j in jobs
-        ])
+        ]) if jobs else np.zeros(0)
     cost = cfg.label_weight * (1.0 - labels) + cfg.box_weight * (1.0 - ciou01)
     all_rows: list[np.ndarray] = []
     all_cols: list[np.ndarray] = []
@@ -146,10 +159,11 @@ def score_batch(items: list[tuple[Any, GroundTruth, Any, Any, list[str] | None]]
     if jobs:
         for job, value in zip(jobs, _solve_spatial(jobs, cfg, similarity)):
             results[job.index]["spatial"] = value
-    for values in results:
-        overall = sum(weights.get(k, 0.0) * values[k] for k in COMPONENTS)
-        values["overall"] = min(1.0, max(0.0, overall))
-    return [{"overall": v["overall"], **{k: v[k] for k in COMPONENTS}} for v in results]
+    wf, wc, wa, ws = (weights.get(k, 0.0) for k in COMPONENTS)
+    return [
+        {"overall": min(1.0, max(0.0, wf * v["format"] + wc * v["count"] + wa * v["accuracy"] + ws * v["spatial"])), **v}
+        for v in results
+    ]
 
 
 def score(completion: str, ground_truth: str, width: int, height: int, config: SpatialRewardConfig | None = None,

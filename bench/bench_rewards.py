@@ -46,26 +46,19 @@ def make_batch(n: int = 1024, group: int = 8, seed: int = 0) -> list[tuple[str, 
     return batch
 
 
-def one_by_one(fn, batch, repeats: int) -> float:
-    """Median over repeats of the time per completion, scoring completions one call each (ms)."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for text, gt, w, h in batch:
-            fn(text, gt, w, h)
-        times.append((time.perf_counter() - started) / len(batch))
-    return statistics.median(times) * 1e3
+def timed_per_completion(fn, batch) -> float:
+    started = time.perf_counter()
+    fn(batch)
+    return (time.perf_counter() - started) / len(batch) * 1e3
 
 
-def batched(batch, cfg, repeats: int) -> float:
-    """Median over repeats of the time per completion when the batch is scored in one call, as TRL calls a
-    reward function (ground-truth parsing included, as the TRL wrapper does it per completion) (ms)."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        score_batch([(text, parse_ground_truth(gt), w, h, None) for text, gt, w, h in batch], cfg)
-        times.append((time.perf_counter() - started) / len(batch))
-    return statistics.median(times) * 1e3
+def interleaved(variants: dict, batch, rounds: int) -> dict[str, list[float]]:
+    """ms per completion of every variant, measured round-robin so that load on the machine hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, fn in variants.items():
+            times[name].append(timed_per_completion(fn, batch))
+    return times
 
 
 def main() -> None:
@@ -82,19 +75,26 @@ def main() -> None:
         mismatches += any(abs(a[k] - b[k]) > 1e-6 or abs(a_batch[k] - b[k]) > 1e-6 for k in b)
     assert mismatches == 0, f"{mismatches} completions disagree"
 
-    base = one_by_one(straightforward_reward.compute_score, batch, repeats=7)
-    single = one_by_one(ours, batch, repeats=7)
-    whole = batched(batch, strict, repeats=7)
+    variants = {
+        "straightforward": lambda b: [straightforward_reward.compute_score(*x) for x in b],
+        "one_call_each": lambda b: [ours(*x) for x in b],
+        "batched": lambda b: score_batch([(text, parse_ground_truth(gt), w, h, None) for text, gt, w, h in b], strict),
+    }
+    times = interleaved(variants, batch, rounds=15)
+    median = {name: statistics.median(t) for name, t in times.items()}
+    ratios = [b / o for b, o in zip(times["straightforward"], times["batched"])]
     report = {
         "completions": len(batch),
         "agree_within_1e-6": True,
-        "straightforward_ms_per_completion": round(base, 4),
-        "stvqa_batched_ms_per_completion": round(whole, 4),
-        "stvqa_one_call_each_ms_per_completion": round(single, 4),
-        "stvqa_batched_evaluations_per_s": round(1e3 / whole),
-        "straightforward_evaluations_per_s": round(1e3 / base),
-        "speedup_batched": round(base / whole, 2),
-        "speedup_one_call_each": round(base / single, 2),
+        "rounds": 15,
+        "straightforward_ms_per_completion": round(median["straightforward"], 4),
+        "stvqa_batched_ms_per_completion": round(median["batched"], 4),
+        "stvqa_one_call_each_ms_per_completion": round(median["one_call_each"], 4),
+        "stvqa_batched_evaluations_per_s": round(1e3 / median["batched"]),
+        "straightforward_evaluations_per_s": round(1e3 / median["straightforward"]),
+        "speedup_batched": round(median["straightforward"] / median["batched"], 2),
+        "speedup_batched_per_round_min_median_max": [round(min(ratios), 2), round(statistics.median(ratios), 2), round(max(ratios), 2)],
+        "speedup_one_call_each": round(median["straightforward"] / median["one_call_each"], 2),
     }
     print(json.dumps(report, indent=2))
 

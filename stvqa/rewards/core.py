@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import gc
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,8 +139,24 @@ def score_batch(items: list[tuple[Any, GroundTruth, Any, Any, list[str] | None]]
                 similarity: LabelSimilarity | None = None) -> list[dict[str, float]]:
     """Score `(completion, ground truth, width, height, options)` items; the spatial matching of the whole
     batch is vectorised, which is what makes a GRPO batch cheap."""
-    cfg = config or _DEFAULT_CONFIG
-    similarity = similarity or _DEFAULT_SIMILARITY
+    with _gc_paused():
+        return _score_batch(items, config or _DEFAULT_CONFIG, similarity or _DEFAULT_SIMILARITY)
+
+
+@contextmanager
+def _gc_paused():
+    """Scoring allocates many small lists and dicts that never form cycles; the cyclic collector's passes over
+    them are wasted work (measured: 10-20% of a batch), so it waits until the batch is done."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _score_batch(items, cfg: SpatialRewardConfig, similarity: LabelSimilarity) -> list[dict[str, float]]:
     weights = cfg.weights
     results: list[dict[str, float]] = []
     jobs: list[_SpatialJob] = []

@@ -183,3 +183,21 @@ def test_real_vg_sample_produces_questions(real_vg_dir, tmp_path) -> None:
     qa = pl.read_parquet(out / "qa.parquet")
     assert qa.height >= 5 and qa["category"].n_unique() >= 3
     assert pl.read_parquet(out / "dataset" / "data" / "*.parquet").height == qa.height
+
+
+def test_large_splits_are_sharded_and_read_back_whole(tmp_path, sample_run) -> None:
+    from datasets import load_dataset
+
+    from stvqa.pipeline import export_stage, source_of_run
+    from stvqa.qa.export import ExportConfig
+    from stvqa.rundir import RunDir
+
+    run = RunDir(sample_run[0])
+    out = tmp_path / "sharded"
+    export_stage(run, source_of_run(run), ExportConfig(shard_bytes=200_000), out=out)
+    files = sorted(p.name for p in (out / "data").glob("train-*.parquet"))
+    assert len(files) > 2 and all(f.endswith(f"-of-{len(files):05d}.parquet") for f in files)
+    assert not list((out / "data").glob(".*"))  # no temporary shards left behind
+    total = pl.read_parquet(sample_run[0] / "qa.parquet").height
+    ds = load_dataset("parquet", data_dir=str(out))
+    assert ds["train"].num_rows + ds["val"].num_rows == total

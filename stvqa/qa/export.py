@@ -194,7 +194,8 @@ class ShardWriter:
         self.rows = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        row_bytes = 2 * len((row["image"] or {}).get("bytes") or b"") + 4096
+        # Uncompressed size: the image is stored twice (`images` and `image`), the scene three times.
+        row_bytes = 2 * len((row["image"] or {}).get("bytes") or b"") + len(row["prompt"][0]["content"]) + 3 * len(row["scene"]) + 512
         if self.writer is not None and self.size + row_bytes > self.shard_bytes:
             self._flush()
             self.writer.close()

@@ -201,3 +201,20 @@ def test_large_splits_are_sharded_and_read_back_whole(tmp_path, sample_run) -> N
     total = pl.read_parquet(sample_run[0] / "qa.parquet").height
     ds = load_dataset("parquet", data_dir=str(out))
     assert ds["train"].num_rows + ds["val"].num_rows == total
+
+
+def test_missing_images_are_rejected_and_the_summary_says_what_to_do(tmp_path) -> None:
+    data = tmp_path / "vg"
+    write_sample(data, n_images=4)
+    shutil.rmtree(data / "VG_100K")
+    out = tmp_path / "run"
+    result = build("--data-dir", str(data), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "image_missing" in result.output and "--no-images" in result.output
+    rejects = pl.read_parquet(out / "rejects.parquet")
+    assert rejects.height == pl.read_parquet(out / "qa.parquet").height > 0
+    assert set(rejects["reject_reason"]) == {"image_missing"}
+    text_only = build("--data-dir", str(data), "--out", str(out), "--no-images")
+    assert text_only.exit_code == 0
+    assert pl.read_parquet(out / "dataset" / "data" / "*.parquet").height == rejects.height
+    assert pl.read_parquet(out / "rejects.parquet").height == 0

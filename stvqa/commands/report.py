@@ -66,4 +66,7 @@ def print_build_summary(results: list[StageResult], run: RunDir) -> None:
         for reason, n in rejects.most_common():
             table.add_row(reason, f"{n:,}")
         console.print(table)
+    if rejects.get("image_missing"):
+        console.print("[yellow]hint:[/] some images were not found under --data-dir (see data/README.md for the layout); "
+                      "--no-images exports text-only rows instead.")
     console.print(f"Dataset: [bold]{export.get('path', run.path / 'dataset')}[/]  (load with datasets.load_dataset(\"parquet\", data_dir=...))")

@@ -218,3 +218,33 @@ def test_missing_images_are_rejected_and_the_summary_says_what_to_do(tmp_path) -
     assert text_only.exit_code == 0
     assert pl.read_parquet(out / "dataset" / "data" / "*.parquet").height == rejects.height
     assert pl.read_parquet(out / "rejects.parquet").height == 0
+
+
+def test_vg150_with_embedded_images_builds_end_to_end(tmp_path) -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasets import load_dataset
+    from PIL import Image as PILImage
+
+    rows = []
+    for i in range(6):
+        buf = io.BytesIO()
+        PILImage.new("RGB", (400, 300), (20 * i, 100, 150)).save(buf, format="JPEG")
+        objects = [{"id": "man.1", "bbox": [40, 60, 120, 280]}, {"id": "horse.1", "bbox": [30, 150, 220, 290]},
+                   {"id": "tree.1", "bbox": [300, 10, 390, 200]}, {"id": "dog.1", "bbox": [250, 250, 290, 290]}]
+        rels = [{"subject": "man.1", "predicate": "riding", "object": "horse.1"}, {"subject": "tree.1", "predicate": "behind", "object": "dog.1"},
+                {"subject": "dog.1", "predicate": "near", "object": "tree.1"}]
+        rows.append({"image_id": str(100 + i), "image": {"bytes": buf.getvalue(), "path": None},
+                     "objects": json.dumps(objects), "relationships": json.dumps(rels)})
+    data = tmp_path / "vg150"
+    data.mkdir()
+    pq.write_table(pa.Table.from_pylist(rows), data / "train.parquet")
+    out = tmp_path / "run"
+    result = build("--source", "vg150", "--data-dir", str(data), "--out", str(out), "--per-image", "4", "--max-pixels", str(200 * 150))
+    assert result.exit_code == 0, result.output
+    ds = load_dataset("parquet", data_dir=str(out / "dataset"))
+    rows_out = [r for split in ds.values() for r in split]
+    assert len(rows_out) >= 12
+    assert all(r["image"].size == (200, 150) == (r["image_width"], r["image_height"]) for r in rows_out)

@@ -178,3 +178,19 @@ def test_inspect_questions_show_options_and_answer(tmp_path) -> None:
     assert f"✓ ({row['answer']}) {row['answer_text']}" in result.output
     bad = runner.invoke(app, ["inspect", str(out), "--stage", "nope"])
     assert bad.exit_code == 1 and "unknown --stage 'nope'" in bad.output
+
+
+def test_every_command_has_help() -> None:
+    top = runner.invoke(app, ["--help"])
+    assert top.exit_code == 0
+    for command in ("build", "export", "inspect"):
+        assert command in top.output
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output, command
+
+
+def test_verbose_adds_the_traceback(tmp_path) -> None:
+    quiet = runner.invoke(app, ["build", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "r")])
+    loud = runner.invoke(app, ["--verbose", "build", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "r")])
+    assert quiet.exit_code == loud.exit_code == 1
+    assert "Traceback" not in quiet.output and "Traceback" in loud.output

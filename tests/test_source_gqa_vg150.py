@@ -87,3 +87,9 @@ def test_vg150_malformed_jsonl_line_is_named(tmp_path) -> None:
     (tmp_path / "rows.jsonl").write_text('{"image_id": 1}\n{"image_id": \n')
     with pytest.raises(DataError, match="rows.jsonl: malformed JSON on line 2"):
         load(iter_vg150, tmp_path, "vg150")
+
+
+def test_vg150_damaged_parquet_is_named(tmp_path) -> None:
+    (tmp_path / "train.parquet").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(DataError, match="train.parquet: not a readable Parquet file"):
+        load(iter_vg150, tmp_path, "vg150")

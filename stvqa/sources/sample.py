@@ -98,31 +98,25 @@ def _ground_x(rng: random.Random, taken: list[tuple[float, float]], width: float
     return x
 
 
+def _on_ground(sc: _Scene, rng: random.Random, taken, name: str, bottoms: tuple[float, float], size: tuple[float, float],
+               colors, shape: str = "rect") -> tuple[int, float, float, float]:
+    """An object standing on the ground, nearer (so larger) the lower it stands; returns (index, x, bottom, scale)."""
+    bottom = rng.uniform(*bottoms)
+    s = _scale(bottom)
+    x = _ground_x(rng, taken, size[0] * s)
+    color = colors if isinstance(colors, str) else rng.choice(colors)
+    return sc.add(name, (x, bottom - size[1] * s, x + size[0] * s, bottom), color, shape), x, bottom, s
+
+
 def _park(rng: random.Random) -> _Scene:
     sc, taken = _Scene(), []
-    trees = []
-    for _ in range(rng.randint(2, 4)):
-        bottom = rng.uniform(HORIZON + 10, HORIZON + 60)
-        s = _scale(bottom)
-        x = _ground_x(rng, taken, 90 * s)
-        trees.append(sc.add("tree", (x, bottom - 220 * s, x + 90 * s, bottom), "green", "tree"))
-    bottom = rng.uniform(380, 440)
-    s = _scale(bottom)
-    bx = _ground_x(rng, taken, 150 * s)
-    bench = sc.add("bench", (bx, bottom - 55 * s, bx + 150 * s, bottom), "brown")
+    trees = [_on_ground(sc, rng, taken, "tree", (HORIZON + 10, HORIZON + 60), (90, 220), "green", "tree")[0] for _ in range(rng.randint(2, 4))]
+    bench, bx, bottom, s = _on_ground(sc, rng, taken, "bench", (380, 440), (150, 55), "brown")
     man = _person(sc, rng, bx + 40 * s, bottom - 20 * s, "man")
     sc.rel(man, "sitting on", bench)
     sc.rel(man, "in front of", bench)
-    dbottom = rng.uniform(400, 470)
-    ds = _scale(dbottom)
-    dx = _ground_x(rng, taken, 80 * ds)
-    dog = sc.add("dog", (dx, dbottom - 50 * ds, dx + 80 * ds, dbottom), rng.choice(["brown", "black", "white"]), "animal")
-    balls = []
-    for _ in range(rng.randint(1, 3)):
-        bb = rng.uniform(420, 470)
-        bs = _scale(bb)
-        x = _ground_x(rng, taken, 24 * bs)
-        balls.append(sc.add("ball", (x, bb - 24 * bs, x + 24 * bs, bb), rng.choice(["red", "yellow", "blue"]), "ellipse"))
+    dog = _on_ground(sc, rng, taken, "dog", (400, 470), (80, 50), ["brown", "black", "white"], "animal")[0]
+    balls = [_on_ground(sc, rng, taken, "ball", (420, 470), (24, 24), ["red", "yellow", "blue"], "ellipse")[0] for _ in range(rng.randint(1, 3))]
     sc.rel(dog, "near" if len(balls) else "next to", balls[0])
     bird = sc.add("bird", (rng.uniform(50, 550), rng.uniform(20, 70), 0, 0), "black", "ellipse")
     b = sc.objects[bird].box
@@ -138,10 +132,7 @@ def _street(rng: random.Random) -> _Scene:
     sc, taken = _Scene(), []
     cars = []
     for _ in range(rng.randint(1, 3)):
-        bottom = rng.uniform(HORIZON + 40, 400)
-        s = _scale(bottom)
-        x = _ground_x(rng, taken, 170 * s)
-        car = sc.add("car", (x, bottom - 70 * s, x + 170 * s, bottom), rng.choice(["red", "blue", "gray", "white"]), "car")
+        car, x, bottom, s = _on_ground(sc, rng, taken, "car", (HORIZON + 40, 400), (170, 70), ["red", "blue", "gray", "white"], "car")
         for wx in (x + 20 * s, x + 120 * s):
             wheel = sc.add("wheel", (wx, bottom - 30 * s, wx + 30 * s, bottom), "black", "ellipse")
             sc.rel(car, "has", wheel)
@@ -154,16 +145,10 @@ def _street(rng: random.Random) -> _Scene:
     umbrella = sc.add("umbrella", (wb[0] - 30 * s, wb[1] - 45 * s, wb[2] + 30 * s, wb[1] + 10 * s), rng.choice(["red", "yellow"]), "umbrella")
     sc.rel(woman, "holding", umbrella)
     sc.rel(umbrella, "above", woman)
-    bottom = rng.uniform(360, 440)
-    s = _scale(bottom)
-    x = _ground_x(rng, taken, 110 * s)
-    bike = sc.add("bicycle", (x, bottom - 70 * s, x + 110 * s, bottom), rng.choice(["green", "blue"]), "bicycle")
+    bike, x, bottom, s = _on_ground(sc, rng, taken, "bicycle", (360, 440), (110, 70), ["green", "blue"], "bicycle")
     man = _person(sc, rng, x + 30 * s, bottom - 40 * s, "man")
     sc.rel(man, "riding", bike)
-    tbottom = rng.uniform(HORIZON + 5, HORIZON + 30)
-    ts = _scale(tbottom)
-    x = _ground_x(rng, taken, 80 * ts)
-    tree = sc.add("tree", (x, tbottom - 200 * ts, x + 80 * ts, tbottom), "green", "tree")
+    tree = _on_ground(sc, rng, taken, "tree", (HORIZON + 5, HORIZON + 30), (80, 200), "green", "tree")[0]
     for car in cars:
         if _overlap_x(sc.objects[car].box, sc.objects[tree].box):
             sc.rel(car, "in front of", tree)
@@ -172,10 +157,7 @@ def _street(rng: random.Random) -> _Scene:
 
 def _room(rng: random.Random) -> _Scene:
     sc, taken = _Scene(), []
-    bottom = rng.uniform(400, 440)
-    s = _scale(bottom)
-    tx = _ground_x(rng, taken, 220 * s)
-    table = sc.add("table", (tx, bottom - 95 * s, tx + 220 * s, bottom), rng.choice(["brown", "white"]), "table")
+    table, tx, bottom, s = _on_ground(sc, rng, taken, "table", (400, 440), (220, 95), ["brown", "white"], "table")
     top = bottom - 95 * s
     cups = []
     for i in range(rng.randint(1, 4)):
@@ -184,10 +166,7 @@ def _room(rng: random.Random) -> _Scene:
         sc.rel(cups[-1], "on", table)
     lamp = sc.add("lamp", (tx + 80 * s, 30, tx + 140 * s, 110), "yellow", "lamp")
     sc.rel(lamp, "above", table)
-    cbottom = rng.uniform(330, 380)
-    cs = _scale(cbottom)
-    cx = _ground_x(rng, taken, 70 * cs)
-    chair = sc.add("chair", (cx, cbottom - 110 * cs, cx + 70 * cs, cbottom), rng.choice(["brown", "black"]), "chair")
+    chair = _on_ground(sc, rng, taken, "chair", (330, 380), (70, 110), ["brown", "black"], "chair")[0]
     pbottom = rng.uniform(440, 475)
     ps = _scale(pbottom)
     px = _ground_x(rng, taken, 46 * ps)
@@ -196,10 +175,7 @@ def _room(rng: random.Random) -> _Scene:
     mug = sc.add("cup", (mb[2] - 4, mb[1] + 70 * ps, mb[2] + 18 * ps, mb[1] + 95 * ps), "green")
     sc.rel(man, "holding", mug)
     sc.rel(man, "looking at", table)
-    kb = rng.uniform(440, 470)
-    ks = _scale(kb)
-    kx = _ground_x(rng, taken, 60 * ks)
-    cat = sc.add("cat", (kx, kb - 40 * ks, kx + 60 * ks, kb), rng.choice(["gray", "black", "white"]), "animal")
+    cat = _on_ground(sc, rng, taken, "cat", (440, 470), (60, 40), ["gray", "black", "white"], "animal")[0]
     sc.rel(cat, "near", chair)
     return sc
 

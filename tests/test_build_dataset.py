@@ -248,3 +248,10 @@ def test_vg150_with_embedded_images_builds_end_to_end(tmp_path) -> None:
     rows_out = [r for split in ds.values() for r in split]
     assert len(rows_out) >= 12
     assert all(r["image"].size == (200, 150) == (r["image_width"], r["image_height"]) for r in rows_out)
+
+
+def test_every_generated_sample_matches_the_schema(sample_run) -> None:
+    from stvqa.schema import schema_errors
+
+    rows = pl.read_parquet(sample_run[0] / "qa_generated.parquet").to_dicts()
+    assert rows and [e for r in rows for e in schema_errors("qa_sample", r)] == []

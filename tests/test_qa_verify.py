@@ -100,3 +100,15 @@ def test_a_graph_that_contradicts_itself_on_depth_is_not_asked_and_not_verified(
     assert shortfalls == {"depth": 1}
     sample, _ = generated("depth")
     assert verify_sample(sample, contradictory)[:2] == (False, "depth_graph_contradicts_itself")
+
+
+def test_samples_follow_the_qa_sample_schema_and_violations_are_rejected() -> None:
+    from stvqa.qa.stages import verify_qa
+    from stvqa.schema import schema_errors
+
+    samples = [generated(category)[0] for category in SCENES]
+    assert all(schema_errors("qa_sample", s) == [] for s in samples)
+    broken = dict(samples[0], options=["only one"], answer="A", answer_text="only one")
+    stats = Counter()
+    kept, rejected = verify_qa([broken], {broken["image_id"]: SCENES["relation"]}, VerifyConfig(validate_every=1), stats)
+    assert kept == [] and rejected[0]["reject_reason"] == "sample_schema_invalid"

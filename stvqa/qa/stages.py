@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from ..schema import schema_errors
+from .hashing import unit
 from .templates import GenerateConfig, generate_for_scene
 from .verify import VerifyConfig, verify_sample
+
+log = logging.getLogger(__name__)
 
 QA_COLUMNS = ("sample_id", "image_id", "category", "question", "options", "answer", "answer_text", "level", "rating",
               "focus", "args", "template", "generator")
@@ -41,7 +46,13 @@ def verify_qa(samples: Iterable[dict[str, Any]], scenes_by_id: dict[str, dict[st
     kept, rejected = [], []
     for sample in samples:
         scene = scenes_by_id.get(sample["image_id"])
-        if scene is None:
+        # A hash of the sample id picks which samples are schema-checked: the same ones in any order or process.
+        checked = cfg.validate_every and unit("validate", sample.get("sample_id")) * cfg.validate_every < 1
+        schema_problems = schema_errors("qa_sample", sample) if checked else []
+        if schema_problems:
+            log.warning("sample %s does not match the QA sample schema: %s", sample.get("sample_id"), "; ".join(schema_problems[:3]))
+            verified, reason = False, "sample_schema_invalid"
+        elif scene is None:
             verified, reason, sample = False, "scene_not_found", sample
         else:
             verified, reason, sample = verify_sample(sample, scene, cfg)

@@ -33,8 +33,11 @@ def sha256_text(text: str) -> str:
 
 
 def fingerprint(path: Path) -> dict[str, Any]:
-    """Size, modification time and a hash of the first and last MiB: cheap even for VG's 800 MB files."""
+    """Size, modification time and a hash of the first and last MiB: cheap even for VG's 800 MB files.
+    For a folder (e.g. VG_100K/), its modification time, which changes when files are added or removed."""
     stat = path.stat()
+    if path.is_dir():
+        return {"path": str(path.resolve()), "mtime_ns": stat.st_mtime_ns}
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         digest.update(f.read(_SAMPLE_BYTES))

@@ -194,3 +194,19 @@ def test_verbose_adds_the_traceback(tmp_path) -> None:
     loud = runner.invoke(app, ["--verbose", "build", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "r")])
     assert quiet.exit_code == loud.exit_code == 1
     assert "Traceback" not in quiet.output and "Traceback" in loud.output
+
+
+def test_images_added_later_rerun_the_load(tmp_path) -> None:
+    from stvqa.sources.sample import write_sample
+
+    data = tmp_path / "vg"
+    write_sample(data, n_images=3)
+    images = data / "VG_100K"
+    images.rename(tmp_path / "held_back")
+    out = tmp_path / "run"
+    build("--data-dir", str(data), "--out", str(out), "--no-images")
+    assert set(pl.read_parquet(out / "scenes.parquet")["image_status"]) == {"missing"}
+    (tmp_path / "held_back").rename(images)
+    again = build("--data-dir", str(data), "--out", str(out))
+    assert "load: done" in again.output
+    assert set(pl.read_parquet(out / "scenes.parquet")["image_status"]) == {"ok"}

@@ -22,7 +22,8 @@ def scene_graph_files(data_dir: Path) -> list[Path]:
 
 
 def input_files(data_dir: Path) -> list[Path]:
-    return scene_graph_files(data_dir)
+    images = data_dir / "images"
+    return scene_graph_files(data_dir) + ([images] if images.is_dir() else [])
 
 
 def check_layout(data_dir: Path) -> None:

@@ -29,8 +29,8 @@ LOOKAHEAD = 2000  # records read past a missing image before it is declared abse
 
 
 def input_files(data_dir: Path) -> list[Path]:
-    """The files whose content defines a VG build (for fingerprints)."""
-    names = ["objects.json", "relationships.json", "attributes.json", "image_data.json"]
+    """The files and image folders whose content defines a VG build (for fingerprints)."""
+    names = ["objects.json", "relationships.json", "attributes.json", "image_data.json", *IMAGE_FOLDERS]
     return [data_dir / n for n in names if (data_dir / n).exists()]
 
 

@@ -122,11 +122,6 @@ def write_scenes(scenes: Iterable[dict[str, Any]], path: Path) -> int:
     return rows
 
 
-def read_scenes(path: Path) -> list[dict[str, Any]]:
-    """Scenes back as canonical dicts (for small runs, tests and inspection)."""
-    return pq.read_table(path).to_pylist()
-
-
 def iter_scene_file(path: Path, columns: list[str] | None = None, batch_rows: int = 1024) -> Iterator[dict[str, Any]]:
     """Scenes from `scenes.parquet`, one batch in memory at a time."""
     parquet = pq.ParquetFile(path)

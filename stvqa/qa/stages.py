@@ -14,10 +14,6 @@ from .verify import VerifyConfig, verify_sample
 
 log = logging.getLogger(__name__)
 
-QA_COLUMNS = ("sample_id", "image_id", "category", "question", "options", "answer", "answer_text", "level", "rating",
-              "focus", "args", "template", "generator")
-
-
 def dataset_vocabulary(name_counts: Counter, limit: int = 400, min_count: int = 1) -> tuple[str, ...]:
     """The most frequent object names of the dataset: where existence questions find their "no" objects."""
     return tuple(sorted(n for n, c in name_counts.most_common(limit) if c >= min_count))

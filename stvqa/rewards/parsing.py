@@ -43,8 +43,7 @@ class Completion:
     answer: str | None = None
 
 
-_NUMBER_TYPES = (int, float)
-_NUMBER_TYPES_SET = frozenset(_NUMBER_TYPES)
+_NUMBER_TYPES_SET = frozenset((int, float))
 _DICT_ONLY, _LIST_ONLY, _TWO, _FOUR = {dict}, {list}, {2}, {4}
 _get_id, _get_bbox = itemgetter("id"), itemgetter("bbox")
 _ID_LINES = re.compile(r"(?:[a-zA-Z_]+\.\d+\n)*")  # one id per line; \d as in the paper's pattern

@@ -99,9 +99,9 @@ def _solve_spatial(jobs: list[_SpatialJob], cfg: SpatialRewardConfig, similarity
         np.array([j.scale for j in gts], dtype=float), distinct_sizes, axis=0)
     ciou01 = (ciou_gathered(pred_boxes, gt_boxes, pred_index, gt_index) + 1.0) / 2.0
     if isinstance(similarity, NameSimilarity):  # exact-or-nothing labels: compare integer codes, vectorised
-        code = similarity.code_of_id
-        pred_codes = np.array([code(i) for j in jobs for i, _ in j.pred])
-        gt_codes = np.array([code(i) for j in gts for i, _ in j.gt.objects])
+        key, codes = similarity.key, {}  # codes live for this batch only, so memory stays bounded
+        pred_codes = np.array([codes.setdefault(key(i), len(codes)) for j in jobs for i, _ in j.pred])
+        gt_codes = np.array([codes.setdefault(key(i), len(codes)) for j in gts for i, _ in j.gt.objects])
         labels = (pred_codes[pred_index] == gt_codes[gt_index]).astype(float)
     else:
         labels = np.concatenate([

@@ -46,18 +46,7 @@ class NameSimilarity:
 
     def __init__(self, aliases: dict[str, str] | None = None) -> None:
         self.aliases = {" ".join(lemma_phrase(k)): " ".join(lemma_phrase(v)) for k, v in (aliases or {}).items()}
-        self._cache: dict[str, str] = {}  # plain dicts keep the object picklable (TRL may pickle rewards)
-        self._codes: dict[str, int] = {}  # object id -> integer code of its key
-        self._code_of_key: dict[str, int] = {}
-
-    def code_of_id(self, object_id: str) -> int:
-        """An integer per distinct key, from an object id (`men.2` and `man.1` get the same code)."""
-        code = self._codes.get(object_id)
-        if code is None:
-            code = self._code_of_key.setdefault(self.key(label_of(object_id)), len(self._code_of_key))
-            if len(self._codes) < 1 << 16:
-                self._codes[object_id] = code
-        return code
+        self._cache: dict[str, str] = {}  # a plain dict keeps the object picklable (TRL may pickle rewards)
 
     def key(self, label: str) -> str:
         """The form two labels must share to count as the same thing."""
@@ -65,7 +54,7 @@ class NameSimilarity:
         if key is None:
             key = " ".join(lemma_phrase(label_of(label)))  # ids (`men.2`) and names (`men`) alike
             key = self.aliases.get(key, key)
-            if len(self._cache) < 65536:
+            if len(self._cache) < 1 << 16:  # bounded: model output can invent any number of labels
                 self._cache[label] = key
         return key
 

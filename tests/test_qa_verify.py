@@ -112,3 +112,17 @@ def test_samples_follow_the_qa_sample_schema_and_violations_are_rejected() -> No
     stats = Counter()
     kept, rejected = verify_qa([broken], {broken["image_id"]: SCENES["relation"]}, VerifyConfig(validate_every=1), stats)
     assert kept == [] and rejected[0]["reject_reason"] == "sample_schema_invalid"
+
+
+def test_verify_stats_say_the_outcome_of_each_reason() -> None:
+    from stvqa.qa.stages import verify_qa
+
+    good, sc = generated("size")
+    bad = with_wrong_answer(good)
+    depth, depth_scene = generated("depth")
+    stats = Counter()
+    verify_qa([good, bad], {good["image_id"]: sc}, VerifyConfig(validate_every=0), stats)
+    verify_qa([depth], {depth["image_id"]: dict(depth_scene, relationships=[])}, VerifyConfig(validate_every=0), stats)
+    assert stats["verified:size_matches_boxes"] == 1
+    assert stats["rejected:size_answer_contradicts_boxes"] == 1
+    assert stats["unverified:depth_not_stated"] == 1

@@ -56,8 +56,7 @@ def print_build_summary(results: list[StageResult], run: RunDir) -> None:
         table.add_row(category, str(by_category.get(f"generated_{category}", 0)), str(by_category.get(f"shortfall_{category}", 0)), str(exported))
     console.print(table)
 
-    rejects = Counter({k.removeprefix("verify_"): v for k, v in verify.get("reasons", {}).items()
-                       if k.startswith("verify_") and not k.endswith(("_matches_graph", "_in_graph", "_matches_boxes", "_matches_box", "_stated_in_graph"))})
+    rejects = Counter({k.split(":", 1)[1]: v for k, v in verify.get("reasons", {}).items() if k.startswith(("rejected:", "unverified:"))})
     rejects.update({k.removeprefix("rejected_"): v for k, v in export.get("rejects", {}).items()})
     if rejects:
         table = Table(title="not verified or rejected, by reason (see rejects.parquet)", header_style="bold")

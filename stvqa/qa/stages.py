@@ -36,9 +36,12 @@ def generate_qa(scenes: Iterable[dict[str, Any]], cfg: GenerateConfig, vocabular
     return rows
 
 
+_OUTCOME = {True: "verified", None: "unverified", False: "rejected"}
+
+
 def verify_qa(samples: Iterable[dict[str, Any]], scenes_by_id: dict[str, dict[str, Any]], cfg: VerifyConfig, stats: Counter) -> tuple[list[dict], list[dict]]:
     """(kept, rejected): kept rows carry `verified` (True or None) and `verify_reason`; rejected rows
-    carry `reject_reason` too."""
+    carry `reject_reason` too. `stats` counts `verified:<reason>`, `unverified:<reason>` and `rejected:<reason>`."""
     kept, rejected = [], []
     for sample in samples:
         scene = scenes_by_id.get(sample["image_id"])
@@ -53,7 +56,7 @@ def verify_qa(samples: Iterable[dict[str, Any]], scenes_by_id: dict[str, dict[st
         else:
             verified, reason, sample = verify_sample(sample, scene, cfg)
         row = dict(sample, verified=verified, verify_reason=reason)
-        stats[f"verify_{reason}"] += 1
+        stats[f"{_OUTCOME[verified]}:{reason}"] += 1
         if verified is False:
             rejected.append(dict(row, reject_reason=reason, reject_stage="verify"))
         else:

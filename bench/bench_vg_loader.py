@@ -26,7 +26,8 @@ sys.path.insert(0, str(HERE))
 
 def run_streaming(data_dir: Path, out: Path) -> dict:
     from stvqa.names import AliasMap
-    from stvqa.scenes import LoadConfig, canonical_scenes, write_scenes
+    from stvqa.scenes import canonical_scenes, write_scenes
+    from stvqa.stages.load import LoadConfig
     from stvqa.sources.vg import iter_vg
 
     stats: Counter = Counter()
@@ -37,7 +38,8 @@ def run_streaming(data_dir: Path, out: Path) -> dict:
 def run_baseline(data_dir: Path, out: Path) -> dict:
     """Whole-file json.load, then the very same per-image join, normalisation and writer."""
     from stvqa.names import AliasMap
-    from stvqa.scenes import LoadConfig, canonical_scenes, write_scenes
+    from stvqa.scenes import canonical_scenes, write_scenes
+    from stvqa.stages.load import LoadConfig
     from stvqa.sources.vg import ImageIndex, _scene, record_image_id
 
     objects = json.load(open(data_dir / "objects.json"))

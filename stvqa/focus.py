@@ -86,18 +86,33 @@ def mentioned_names(question: str, names: Iterable[str], aliases: dict[str, list
     >>> sorted(mentioned_names("Is the light above the traffic light?", ["traffic light", "light"]))
     ['light', 'traffic light']
     """
+    return set(_first_mentions(question, names, aliases))
+
+
+def mentioned_in_order(question: str, names: Iterable[str], aliases: dict[str, list[str]] | None = None) -> list[str]:
+    """The mentioned names in the order the question first mentions them.
+
+    >>> mentioned_in_order("Is the cup left of the table lamp?", ["table lamp", "cup", "lamp"])
+    ['cup', 'table lamp']
+    """
+    first = _first_mentions(question, names, aliases)
+    return sorted(first, key=first.get)
+
+
+def _first_mentions(question: str, names: Iterable[str], aliases: dict[str, list[str]] | None) -> dict[str, int]:
+    """name -> word position of its first mention."""
     question_lemmas = lemma_phrase(question)
     present = set(question_lemmas)
     forms = [(lemma_phrase(form), name) for name in set(names) for form in (name, *(aliases or {}).get(name, []))]
     forms = [f for f in forms if f[0] and present.issuperset(f[0])]  # cheap filter before the span search
     forms.sort(key=lambda f: (-len(f[0]), f[1]))
     claimed: set[int] = set()
-    found = set()
+    found: dict[str, int] = {}
     for form, name in forms:
         for span in _spans(question_lemmas, form):
             if not claimed.intersection(span):
                 claimed.update(span)
-                found.add(name)
+                found[name] = min(found.get(name, span.start), span.start)
     return found
 
 

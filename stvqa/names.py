@@ -10,7 +10,8 @@ from pathlib import Path
 import lemminflect
 
 _WHITESPACE = re.compile(r"\s+")
-_NOT_A_TO_Z = re.compile(r"[^a-z]+")
+_NOT_A_LETTER = re.compile(r"[\W\d_]+")  # letters of any script stay; digits, marks and punctuation go
+MAX_ID_STEM = 40  # VG has free-text names of thousands of characters; ids stay short
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -21,12 +22,13 @@ def normalize_text(text: str) -> str:
 
 
 def id_stem(name: str) -> str:
-    """The part of an object id before the dot: every run of characters other than a-z becomes `_`.
+    """The part of an object id before the dot: every run of characters other than letters becomes `_`
+    (letters of any script are kept), cut to `MAX_ID_STEM` characters.
 
-    >>> id_stem("traffic light"), id_stem("t-shirt"), id_stem("7up")
-    ('traffic_light', 't_shirt', '_up')
+    >>> id_stem("traffic light"), id_stem("t-shirt"), id_stem("7up"), id_stem("Стул"), id_stem("x" * 500) == "x" * 40
+    ('traffic_light', 't_shirt', '_up', 'стул', True)
     """
-    return _NOT_A_TO_Z.sub("_", name.lower()) or "_"
+    return _NOT_A_LETTER.sub("_", name.lower())[:MAX_ID_STEM] or "_"
 
 
 def words(text: str) -> list[str]:

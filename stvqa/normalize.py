@@ -44,16 +44,10 @@ def normalize_scene(raw: RawScene, source: str, aliases: AliasMap, cfg: Normaliz
     stats.update(raw.repairs)
     width, height = raw.width, raw.height
     if not width or not height or width <= 0 or height <= 0:
-        extents = [o.box for o in raw.objects if all(math.isfinite(v) for v in o.box)]
-        if not extents:
-            stats["scene_without_size"] += 1
-            return None
-        width = math.ceil(max(b[2] for b in extents))
-        height = math.ceil(max(b[3] for b in extents))
-        stats["image_size_from_boxes"] += 1
-        if width <= 0 or height <= 0:
-            stats["scene_without_size"] += 1
-            return None
+        # Never guess the size from the boxes: it would go into every prompt ("Image size: (W x H)") and
+        # every normalised box, wrong wherever the boxes stop short of the image's edges.
+        stats["image_size_unknown"] += 1
+        return None
 
     # 1. Clean each object: name, alias, finite box clipped to the image, non-degenerate.
     kept: list[dict[str, Any]] = []

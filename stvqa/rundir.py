@@ -1,27 +1,42 @@
-"""Run directories: one Parquet file per stage plus `manifest.json`, atomic writes, and stage skipping.
+"""Run directories: one file per stage plus `manifest.json`; atomic writes, a lock, and cleanup of killed runs.
 
-A stage is skipped when its key (stage name, config, input fingerprints, stvqa version) matches the key
-recorded in the manifest and its outputs still exist; `force=True` re-runs it.
+Every file appears under its final name in one rename, so a killed run never leaves a half-written
+file under a real name; the temporaries it leaves (`.NAME.*.tmp`, `.NAME.*.partial/`) are removed
+by the next run that takes the lock. Files follow the user's umask, as files made by `cp` would.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
-import sys
+import shutil
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import ConfigError, DataError
 
 MANIFEST = "manifest.json"
+LOCK = ".lock"
+TMP_SUFFIX = ".tmp"
+PARTIAL_SUFFIX = ".partial"
 _SAMPLE_BYTES = 1 << 20
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _follow_umask(path: Path, directory: bool = False) -> None:
+    """mkstemp/mkdtemp create 0600/0700 entries; give them the modes an ordinary write would."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_current_umask())
 
 
 def canonical_json(value: Any) -> str:
@@ -47,19 +62,50 @@ def fingerprint(path: Path) -> dict[str, Any]:
     return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256_head_tail": digest.hexdigest()}
 
 
+def temp_file(target: Path) -> Path:
+    """A new empty temporary file beside `target` (same file system, so the final rename is atomic)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent)
+    os.close(fd)
+    _follow_umask(Path(name))
+    return Path(name)
+
+
+def temp_dir(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX, dir=target.parent))
+    _follow_umask(path, directory=True)
+    return path
+
+
+def commit(tmp: Path, target: Path) -> None:
+    """Move a finished temporary into place (a folder replaces the folder that was there)."""
+    if tmp.is_dir() and target.exists():
+        old = target.with_name(f".{target.name}.old{PARTIAL_SUFFIX}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, target)
+
+
+def discard(tmp: Path) -> None:
+    if tmp.is_dir():
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        tmp.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it replaces `target` in one rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temp_file(target)
     try:
         yield tmp
-        os.replace(tmp, target)
+        commit(tmp, target)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        discard(tmp) if tmp.exists() else None
 
 
 def atomic_write_text(target: Path, text: str) -> None:
@@ -67,16 +113,37 @@ def atomic_write_text(target: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-@dataclass
-class StageResult:
-    name: str
-    skipped: bool
-    record: dict[str, Any] = field(default_factory=dict)
+def remove_temporaries(folder: Path, prefix: str = ".") -> int:
+    """Delete what killed runs left in `folder` (temporaries whose names start with `prefix`); returns how many."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for entry in folder.iterdir():
+        if entry.name.startswith(prefix) and entry.name.endswith((TMP_SUFFIX, PARTIAL_SUFFIX)):
+            discard(entry)
+            removed += 1
+    return removed
 
 
 class RunDir:
+    """A run directory. Open it with `RunDir.open(path)` to check it can be written."""
+
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = Path(path)
+
+    @classmethod
+    def open(cls, path: Path) -> "RunDir":
+        path = Path(path).expanduser()
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"--out {path} is a file, not a folder", "Choose a folder for the run (it is created when missing).")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            probe = temp_file(path / "write-check")
+            probe.unlink()
+        except OSError as exc:
+            reason = "is read-only" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else f"cannot be written ({exc.strerror})"
+            raise ConfigError(f"--out {path} {reason}", "Choose a folder you can write to, e.g. --out runs/NAME.") from None
+        return cls(path)
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -90,37 +157,41 @@ class RunDir:
         except json.JSONDecodeError:
             return {"stages": {}}  # a damaged manifest only costs a re-run
 
-    def _save_manifest(self, manifest: dict[str, Any]) -> None:
+    def save_manifest(self, manifest: dict[str, Any]) -> None:
         manifest["stvqa_version"] = __version__
-        manifest["command"] = " ".join(sys.argv)
         atomic_write_text(self.file(MANIFEST), json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
 
-    def stage_key(self, name: str, key_material: dict[str, Any]) -> str:
-        return sha256_text(canonical_json({"stage": name, "version": __version__, **key_material}))
+    def record(self, stage: str) -> dict[str, Any] | None:
+        return self.manifest()["stages"].get(stage)
 
-    def is_current(self, name: str, key_material: dict[str, Any], outputs: list[str]) -> bool:
-        """True when the recorded run of `name` has this key and its outputs still exist (it would be skipped)."""
-        previous = self.manifest()["stages"].get(name)
-        return bool(previous) and previous.get("key") == self.stage_key(name, key_material) and all(self.file(o).exists() for o in outputs)
+    def producer(self, filename: str) -> tuple[str, dict[str, Any]] | None:
+        """The recorded stage that wrote `filename` into this run."""
+        for name, record in self.manifest()["stages"].items():
+            if filename in record.get("outputs", []):
+                return name, record
+        return None
 
-    def run_stage(
-        self,
-        name: str,
-        key_material: dict[str, Any],
-        outputs: list[str],
-        compute: Callable[[], dict[str, Any]],
-        force: bool = False,
-    ) -> StageResult:
-        """Run `compute` (which writes `outputs` and returns counts for the manifest) unless an identical run is recorded."""
-        key = self.stage_key(name, key_material)
-        if not force and self.is_current(name, key_material, outputs):
-            return StageResult(name, True, self.manifest()["stages"][name])
-        started = time.perf_counter()
-        record = compute()
-        record.update(key=key, outputs=outputs, seconds=round(time.perf_counter() - started, 3),
-                      finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **{k: v for k, v in key_material.items() if k != "inputs"})
-        record["inputs"] = key_material.get("inputs", [])
-        manifest = self.manifest()  # re-read: another stage may have written meanwhile
-        manifest["stages"][name] = record
-        self._save_manifest(manifest)
-        return StageResult(name, False, record)
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run for one process; a second one is told which process has it. Killed runs' temporaries go."""
+        import fcntl
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.file(LOCK), "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise DataError(f"{self.path} is in use by {holder}",
+                                "Wait for that run to finish, or pass another --out.") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()}")
+            handle.flush()
+            remove_temporaries(self.path)
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()

@@ -9,8 +9,8 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from .errors import ConfigError
 from .names import AliasMap
-from .normalize import NormalizeConfig, normalize_scene
+from .normalize import normalize_scene
 from .schema import schema_errors
 from .sources.base import RawScene
 
@@ -57,18 +57,6 @@ class Shard:
         return int.from_bytes(digest, "big") % self.count == self.index
 
 
-@dataclass(frozen=True)
-class LoadConfig:
-    normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
-    use_aliases: bool = field(default=True, metadata={"help": "Apply VG's alias lists when found in the data dir."})
-    limit: int | None = field(default=None, metadata={"help": "Keep at most this many images (after sharding), in file order."})
-    shard: str | None = field(default=None, metadata={"help": "Keep only shard i of N (by a stable hash of the image id), e.g. 0/4."})
-    validate_every: int = field(default=100, metadata={"help": "Check every k-th kept scene against schemas/scene_graph.schema.json (about 7 ms a scene); 1 checks all."})
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def find_alias_files(data_dir: Path) -> tuple[Path | None, Path | None]:
     found = []
     for names in ALIAS_FILES.values():
@@ -77,14 +65,19 @@ def find_alias_files(data_dir: Path) -> tuple[Path | None, Path | None]:
     return found[0], found[1]
 
 
-def canonical_scenes(raw_scenes: Iterable[RawScene], source: str, aliases: AliasMap, cfg: LoadConfig, stats: Counter) -> Iterator[dict[str, Any]]:
-    """Normalise, select (shard, limit) and validate scenes; every drop is counted in `stats`."""
+def canonical_scenes(raw_scenes: Iterable[RawScene], source: str, aliases: AliasMap, cfg, stats: Counter,
+                     advance: Callable[[int], None] | None = None) -> Iterator[dict[str, Any]]:
+    """Normalise, select (shard, limit) and validate scenes (`cfg` is a `LoadConfig`); every drop is counted in
+    `stats`, and `advance(1)` is called for every record read."""
     shard = Shard.parse(cfg.shard) if cfg.shard else None
     kept = 0
     for raw in raw_scenes:
         if cfg.limit is not None and kept >= cfg.limit:
             break
+        if advance:
+            advance(1)
         if shard and not shard.contains(raw.image_id):
+            stats["outside_shard"] += 1
             continue
         stats["images_read"] += 1
         scene = normalize_scene(raw, source, aliases, cfg.normalize, stats)

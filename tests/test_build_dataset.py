@@ -131,11 +131,32 @@ def test_existing_export_dir_is_refused_unless_overwrite(tmp_path, sample_run) -
     target = tmp_path / "ds"
     target.mkdir()
     (target / "keep.txt").write_text("mine")
-    refused = runner.invoke(app, ["export", str(sample_run[0]), "--out", str(target)])
-    assert refused.exit_code == 1 and "already exists" in refused.output and "--overwrite" in refused.output
+    # A folder stvqa did not write is never replaced, not even with --overwrite.
+    for flags in ([], ["--overwrite"]):
+        refused = runner.invoke(app, ["export", str(sample_run[0]), "--out", str(target), *flags])
+        assert refused.exit_code == 1 and "not written by `stvqa export`" in refused.output, refused.output
     assert (target / "keep.txt").read_text() == "mine"
-    done = runner.invoke(app, ["export", str(sample_run[0]), "--out", str(target), "--overwrite"])
-    assert done.exit_code == 0 and (target / "README.md").exists()
+    dataset = tmp_path / "dataset"
+    assert runner.invoke(app, ["export", str(sample_run[0]), "--out", str(dataset)]).exit_code == 0
+    again = runner.invoke(app, ["export", str(sample_run[0]), "--out", str(dataset), "--val-split", "0.5"])
+    assert again.exit_code == 1 and "already holds a dataset" in again.output and "--overwrite" in again.output
+    done = runner.invoke(app, ["export", str(sample_run[0]), "--out", str(dataset), "--val-split", "0.5", "--overwrite"])
+    assert done.exit_code == 0 and (dataset / "README.md").exists()
+
+
+@pytest.mark.parametrize("where", ["run", "parent", "data_dir_parent"])
+def test_export_never_replaces_the_run_or_a_folder_holding_it(tmp_path, where) -> None:
+    data = tmp_path / "vg"
+    write_sample(data, n_images=4)
+    (tmp_path / "unrelated.txt").write_text("keep me")
+    run = tmp_path / "runs" / "r"
+    assert build("--data-dir", str(data), "--out", str(run), "--no-images").exit_code == 0
+    target = {"run": run, "parent": tmp_path / "runs", "data_dir_parent": tmp_path}[where]
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = runner.invoke(app, ["export", str(run), "--out", str(target), "--overwrite"])
+    assert result.exit_code == 1 and "is or contains" in result.output, result.output
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert (tmp_path / "unrelated.txt").read_text() == "keep me"
 
 
 def test_undecodable_image_is_rejected_with_its_reason(tmp_path) -> None:
@@ -161,12 +182,22 @@ def test_dataset_card(sample_run) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--mix", "relation=0.5,colour=0.5"], "unknown category 'colour'"),
-    (["--mix", "relation=x"], "--mix 'relation=x'"),
+    (["--mix", "relation=x"], "the share of relation ('x') is not a number"),
+    (["--mix", "relation=nan,count=1"], "must be a finite number"),
+    (["--mix", "relation=inf"], "must be a finite number"),
+    (["--mix", "relation=1e308,count=1e308"], "too large to add up"),
+    (["--mix", "relation=1,relation=2"], "relation is given twice"),
+    (["--limit", "0"], "--limit 0 is out of range"),
+    (["--per-image", "0"], "--per-image 0 is out of range"),
+    (["--val-split", "1.5"], "--val-split 1.5 is out of range"),
+    (["--per-image", "three"], "Invalid value for '--per-image'"),
     (["--generator", "gpt"], "unknown --generator 'gpt'"),
 ])
-def test_bad_generation_flags(tmp_path, args, message) -> None:
+def test_bad_flags_give_one_error_and_hint_and_exit_1(tmp_path, args, message) -> None:
     result = build("--out", str(tmp_path / "r"), *args)
-    assert result.exit_code == 1 and message in result.output
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert result.output.startswith("error:") and "\nhint:" in result.output and "Usage" not in result.output
+    assert not (tmp_path / "r" / "scenes.parquet").exists()  # refused before any work
 
 
 def test_rebuild_reuses_every_stage(sample_run) -> None:
@@ -188,13 +219,14 @@ def test_real_vg_sample_produces_questions(real_vg_dir, tmp_path) -> None:
 def test_large_splits_are_sharded_and_read_back_whole(tmp_path, sample_run) -> None:
     from datasets import load_dataset
 
-    from stvqa.pipeline import export_stage, source_of_run
     from stvqa.qa.export import ExportConfig
     from stvqa.rundir import RunDir
+    from stvqa.runner import run_stages
+    from stvqa.stages import export
 
     run = RunDir(sample_run[0])
     out = tmp_path / "sharded"
-    export_stage(run, source_of_run(run), ExportConfig(shard_bytes=200_000), out=out)
+    run_stages(run, [(export.STAGE, ExportConfig(shard_bytes=200_000, out=str(out)))])
     files = sorted(p.name for p in (out / "data").glob("train-*.parquet"))
     assert len(files) > 2 and all(f.endswith(f"-of-{len(files):05d}.parquet") for f in files)
     assert not list((out / "data").glob(".*"))  # no temporary shards left behind
@@ -209,8 +241,9 @@ def test_missing_images_are_rejected_and_the_summary_says_what_to_do(tmp_path) -
     shutil.rmtree(data / "VG_100K")
     out = tmp_path / "run"
     result = build("--data-dir", str(data), "--out", str(out))
-    assert result.exit_code == 0, result.output
-    assert "image_missing" in result.output and "--no-images" in result.output
+    # Zero exported rows is a failure that names the cause and the fix; the rejected rows are kept.
+    assert result.exit_code == 1, result.output
+    assert "export: no rows left (image_missing" in result.output and "--no-images" in result.output
     rejects = pl.read_parquet(out / "rejects.parquet")
     assert rejects.height == pl.read_parquet(out / "qa.parquet").height > 0
     assert set(rejects["reject_reason"]) == {"image_missing"}

@@ -23,8 +23,8 @@ def test_build_on_bundled_sample_writes_scenes_and_manifest(tmp_path) -> None:
     scenes = pl.read_parquet(out / "scenes.parquet")
     manifest = json.loads((out / "manifest.json").read_text())
     load = manifest["stages"]["load"]
-    assert scenes.height == load["counts"]["images_kept"] == 24
-    assert load["repairs"]["object_merged_duplicate"] > 0  # the planted duplicates were merged
+    assert scenes.height == load["stats"]["kept"] == load["stats"]["in"] == 24
+    assert load["stats"]["counters"]["object_merged_duplicate"] > 0  # the planted duplicates were merged
     assert manifest["stvqa_version"] and load["inputs"] and load["config"]["normalize"]["dedup_iou"] == 0.7
     assert set(scenes["image_status"]) == {"ok"}
 
@@ -47,7 +47,7 @@ def test_changed_config_reruns(tmp_path) -> None:
     result = build("--out", str(out), "--dedup-iou", "1.0")
     assert "unchanged" not in result.output
     manifest = json.loads((out / "manifest.json").read_text())
-    assert "object_merged_duplicate" not in manifest["stages"]["load"]["repairs"]
+    assert "object_merged_duplicate" not in manifest["stages"]["load"]["stats"]["counters"]
 
 
 def test_limit_and_shards_select_deterministically(tmp_path) -> None:
@@ -87,7 +87,7 @@ def test_failed_stage_leaves_previous_output_intact(tmp_path, monkeypatch) -> No
         yield from ()
         raise RuntimeError("killed mid-write")
 
-    monkeypatch.setattr("stvqa.pipeline.canonical_scenes", explode)
+    monkeypatch.setattr("stvqa.stages.load.canonical_scenes", explode)
     with pytest.raises(RuntimeError):
         runner.invoke(app, ["build", "--out", str(out), "--force"], catch_exceptions=False)
     assert (out / "scenes.parquet").read_bytes() == before
@@ -147,7 +147,7 @@ def test_config_file_sets_defaults_and_flags_win(tmp_path) -> None:
     assert build("--config", str(config)).exit_code == 0
     manifest = json.loads((tmp_path / "from-config" / "manifest.json").read_text())
     assert manifest["stages"]["generate"]["config"]["per_image"] == 1
-    assert manifest["stages"]["load"]["counts"]["images_kept"] == 4
+    assert manifest["stages"]["load"]["stats"]["kept"] == 4
     assert build("--config", str(config), "--per-image", "2").exit_code == 0
     manifest = json.loads((tmp_path / "from-config" / "manifest.json").read_text())
     assert manifest["stages"]["generate"]["config"]["per_image"] == 2
@@ -157,7 +157,7 @@ def test_config_file_with_unknown_key_is_refused(tmp_path) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text("per_imag: 3\n")
     result = build("--config", str(config))
-    assert result.exit_code == 2 and "unknown keys per_imag" in result.output
+    assert result.exit_code == 1 and "unknown keys per_imag" in result.output and result.output.startswith("error:")
 
 
 def test_shipped_pipeline_configs_are_valid(tmp_path) -> None:

@@ -66,10 +66,11 @@ def test_relationships_with_missing_ends_are_dropped_and_predicates_normalised()
     assert (stats["object_alias_applied"], stats["predicate_alias_applied"], stats["relationship_missing_object"], stats["predicate_normalized"]) == (1, 1, 1, 1)
 
 
-def test_missing_image_size_comes_from_boxes_and_is_counted() -> None:
+def test_unknown_image_size_drops_the_scene_instead_of_guessing() -> None:
+    # Boxes stop short of the image's edges, so a size taken from them would be wrong in every prompt.
     result, stats = run(scene([RawObject("1", ["cat"], (5, 5, 50, 60))], width=None, height=None))
-    assert (result["width"], result["height"]) == (50, 60)
-    assert stats["image_size_from_boxes"] == 1
+    assert result is None
+    assert stats["image_size_unknown"] == 1
 
 
 def test_dedup_can_be_disabled() -> None:

@@ -5,7 +5,9 @@ from collections import Counter
 
 import pytest
 
-from stvqa.qa.templates import LETTERS, GenerateConfig, generate_for_scene, phrasings, schedule
+from stvqa.qa.config import GenerateConfig
+from stvqa.qa.templates import generate_for_scene, phrasings, schedule
+from stvqa.records import LETTERS
 
 W, H = 900, 600
 

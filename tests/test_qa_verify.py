@@ -5,8 +5,10 @@ from collections import Counter
 
 import pytest
 
-from stvqa.qa.templates import LETTERS, GenerateConfig, generate_for_scene
-from stvqa.qa.verify import VerifyConfig, verify_sample
+from stvqa.qa.config import GenerateConfig
+from stvqa.qa.templates import generate_for_scene
+from stvqa.records import LETTERS
+from stvqa.qa.verify import VerifyConfig, verify_sample, verify_samples
 from test_qa_templates import MAN, BENCH, obj, scene
 
 SCENES = {
@@ -103,26 +105,22 @@ def test_a_graph_that_contradicts_itself_on_depth_is_not_asked_and_not_verified(
 
 
 def test_samples_follow_the_qa_sample_schema_and_violations_are_rejected() -> None:
-    from stvqa.qa.stages import verify_qa
     from stvqa.schema import schema_errors
 
     samples = [generated(category)[0] for category in SCENES]
     assert all(schema_errors("qa_sample", s) == [] for s in samples)
     broken = dict(samples[0], options=["only one"], answer="A", answer_text="only one")
     stats = Counter()
-    kept, rejected = verify_qa([broken], {broken["image_id"]: SCENES["relation"]}, VerifyConfig(validate_every=1), stats)
+    kept, rejected = verify_samples([broken], SCENES["relation"], VerifyConfig(validate_every=1), stats)
     assert kept == [] and rejected[0]["reject_reason"] == "sample_schema_invalid"
 
 
-def test_verify_stats_say_the_outcome_of_each_reason() -> None:
-    from stvqa.qa.stages import verify_qa
-
+def test_verify_counts_the_outcome_of_each_kept_reason_and_rejects_carry_theirs() -> None:
     good, sc = generated("size")
     bad = with_wrong_answer(good)
     depth, depth_scene = generated("depth")
     stats = Counter()
-    verify_qa([good, bad], {good["image_id"]: sc}, VerifyConfig(validate_every=0), stats)
-    verify_qa([depth], {depth["image_id"]: dict(depth_scene, relationships=[])}, VerifyConfig(validate_every=0), stats)
-    assert stats["verified:size_matches_boxes"] == 1
-    assert stats["rejected:size_answer_contradicts_boxes"] == 1
-    assert stats["unverified:depth_not_stated"] == 1
+    _, rejected = verify_samples([good, bad], sc, VerifyConfig(validate_every=0), stats)
+    verify_samples([depth], dict(depth_scene, relationships=[]), VerifyConfig(validate_every=0), stats)
+    assert stats == {"verified:size_matches_boxes": 1, "unverified:depth_not_stated": 1}
+    assert [r["reject_reason"] for r in rejected] == ["size_answer_contradicts_boxes"]

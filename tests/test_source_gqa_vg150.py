@@ -9,7 +9,8 @@ from PIL import Image
 
 from stvqa.errors import DataError
 from stvqa.names import AliasMap
-from stvqa.scenes import LoadConfig, canonical_scenes
+from stvqa.scenes import canonical_scenes
+from stvqa.stages.load import LoadConfig
 from stvqa.sources.gqa import iter_gqa
 from stvqa.sources.vg150 import iter_vg150
 
@@ -53,11 +54,14 @@ def test_gqa_without_scene_graph_files_is_a_clear_error(tmp_path) -> None:
 
 def vg150_rows():
     return [
-        {"image_id": "1591854", "image": {"bytes": jpeg(200, 100), "path": None},
+        {"image_id": "1591854", "image": {"bytes": jpeg(200, 100), "path": None}, "width": None, "height": None,
          "objects": json.dumps([{"id": "man.1", "bbox": [10, 10, 50, 90]}, {"id": "horse.1", "bbox": [40, 30, 190, 99]}]),
          "relationships": json.dumps([{"subject": "man.1", "predicate": "riding", "object": "horse.1"}])},
-        {"image_id": "7", "image": {"bytes": None, "path": "../../etc/passwd"},
+        {"image_id": "7", "image": {"bytes": None, "path": "../../etc/passwd"}, "width": 64, "height": 48,
          "objects": json.dumps([{"id": "dog.1", "bbox": [1, 1, 20, 20]}]), "relationships": "[]"},
+        # Neither an image nor a size: dropped, never sized from its boxes.
+        {"image_id": "8", "image": {"bytes": None, "path": "missing.jpg"},
+         "objects": json.dumps([{"id": "cat.1", "bbox": [1, 1, 20, 20]}]), "relationships": "[]"},
     ]
 
 
@@ -72,6 +76,7 @@ def test_vg150_parquet_with_embedded_image(tmp_path) -> None:
     # An image path that escapes the data dir is refused, flagged and counted; the row is kept.
     assert second["image_status"] == "path_outside_data_dir" and second["image_path"] is None
     assert stats["image_path_outside_data_dir"] == 1
+    assert stats["image_size_unknown"] == 1
 
 
 def test_vg150_jsonl_with_image_path(tmp_path) -> None:

@@ -5,7 +5,8 @@ import pytest
 
 from stvqa.errors import DataError
 from stvqa.names import AliasMap
-from stvqa.scenes import LoadConfig, canonical_scenes
+from stvqa.scenes import canonical_scenes
+from stvqa.stages.load import LoadConfig
 from stvqa.sources.vg import iter_vg
 
 
@@ -40,10 +41,22 @@ def test_v14_merged_object_ids_are_kept_and_followed(vg_sample, tmp_path) -> Non
     data.mkdir()
     (data / "objects.json").write_text((vg_sample / "v1.4" / "objects.json").read_text())
     (data / "relationships.json").write_text((vg_sample / "v1.4" / "relationships.json").read_text())
+    ids = [r.get("image_id", r.get("id")) for r in json.loads((data / "objects.json").read_text())]
+    (data / "image_data.json").write_text(json.dumps([{"image_id": i, "width": 800, "height": 600} for i in ids]))
     scenes, stats = load(data)
     merged = [o for s in scenes for o in s["objects"] if len(o["source_ids"]) > 1]
     assert merged, "v1.4 objects carry merged_object_ids, which must be kept as source ids"
     assert stats["image_file_missing"] == 2 and all(s["image_status"] == "missing" for s in scenes)
+
+
+def test_v14_without_image_data_or_images_is_an_error_naming_image_data(vg_sample, tmp_path) -> None:
+    # Sizes guessed from the boxes would go into every prompt; the loader asks for image_data.json instead.
+    data = tmp_path / "vg"
+    data.mkdir()
+    for name in ("objects.json", "relationships.json"):
+        (data / name).write_text((vg_sample / "v1.4" / name).read_text())
+    with pytest.raises(DataError, match="image_data.json"):
+        load(data)
 
 
 def test_aliases_from_vg_lists_apply(real_vg_dir, vg_sample) -> None:

@@ -1,4 +1,4 @@
-"""`stvqa inspect`: look at rows of a run's Parquet files in the terminal."""
+"""`stvqa inspect`: look at rows of a run's stage files in the terminal."""
 
 from __future__ import annotations
 
@@ -10,36 +10,54 @@ import polars as pl
 import typer
 from rich.panel import Panel
 
-from ..cli import app, console, user_errors
 from ..errors import DataError
+from ..records import LETTERS
+from ..runner import REJECTS_FILE
+from ..stages import BUILD
+from .common import console, user_errors
 
-STAGES = {"scenes": "scenes.parquet", "generated": "qa_generated.parquet", "qa": "qa.parquet", "rejects": "rejects.parquet"}
-LETTERS = "ABCD"
+
+def stage_files() -> dict[str, str]:
+    """`--stage` names -> run files: every stage's Parquet outputs, by stage name and by file name, plus rejects."""
+    files: dict[str, str] = {}
+    for stage in BUILD:
+        for name in (stage.table, *stage.writes):
+            if name and name.endswith(".parquet"):
+                files.setdefault(stage.name, name)
+                files[Path(name).stem] = name
+    files["rejects"] = REJECTS_FILE
+    return files
 
 
-@app.command()
 @user_errors
 def inspect(
     run: Annotated[Path, typer.Argument(help="A run directory (or one of its Parquet files).")],
-    stage: Annotated[str, typer.Option(help="Which file of the run: scenes, generated, qa or rejects.")] = "scenes",
-    n: Annotated[int, typer.Option("-n", min=1, help="How many rows to show.")] = 3,
+    stage: Annotated[str, typer.Option(help="Which file of the run: a stage (load, generate, verify), a file name (scenes, qa_generated, qa) or rejects.")] = "scenes",
+    n: Annotated[int, typer.Option("-n", help="How many rows to show.")] = 3,
     image_id: Annotated[Optional[str], typer.Option(help="Show only this image.")] = None,
-    category: Annotated[Optional[str], typer.Option(help="Show only this question category (qa, generated, rejects).")] = None,
+    category: Annotated[Optional[str], typer.Option(help="Show only this question category (question files).")] = None,
 ) -> None:
     """Print rows of a run's stage output: scene graphs as JSON, questions with their options and answer."""
-    if run.suffix != ".parquet" and stage not in STAGES:
-        raise DataError(f"unknown --stage {stage!r}", f"Choose one of: {', '.join(STAGES)}.")
-    path = run if run.suffix == ".parquet" else run / STAGES[stage]
+    files = stage_files()
+    if run.suffix != ".parquet" and stage not in files:
+        raise DataError(f"unknown --stage {stage!r}", f"Choose one of: {', '.join(files)}.")
+    path = run if run.suffix == ".parquet" else run / files[stage]
     if not path.exists():
         raise DataError(f"{path} does not exist", f"Run `stvqa build --out {run}` first, or pass a Parquet file.")
     frame = pl.read_parquet(path)
+    selection = []
     if image_id is not None:
         frame = frame.filter(pl.col("image_id") == image_id)
+        selection.append(f"--image-id {image_id}")
     if category is not None and "category" in frame.columns:
         frame = frame.filter(pl.col("category") == category)
+        selection.append(f"--category {category}")
     console.print(f"{path}: {frame.height:,} rows, columns: {', '.join(frame.columns)}")
-    for row in frame.head(n).drop([c for c in ("image_bytes", "image", "images") if c in frame.columns]).to_dicts():
-        if "question" in row:
+    if frame.height == 0 and selection:
+        console.print(f"[yellow]hint:[/] nothing matches {' '.join(selection)}; drop a filter or check the value "
+                      f"(`stvqa inspect {run} --stage {stage} -n 1` shows what the file holds).", highlight=False)
+    for row in frame.head(max(n, 0)).drop([c for c in ("image_bytes", "image", "images") if c in frame.columns]).to_dicts():
+        if "question" in row and row.get("question"):
             console.print(_question_panel(row))
             console.print(f"[dim]focus:[/] {row['focus']}", highlight=False)
         else:
@@ -48,7 +66,7 @@ def inspect(
 
 def _question_panel(row: dict[str, Any]) -> Panel:
     lines = [f"[bold]{row['question']}[/]"]
-    for i, option in enumerate(row["options"]):
+    for i, option in enumerate(row["options"] or []):
         mark = "[green]✓[/]" if LETTERS[i] == row["answer"] else " "
         lines.append(f" {mark} ({LETTERS[i]}) {option}")
     lines.append(f"[dim]{row['category']} · {row['level']} · rating {row['rating']} · {row.get('template')} · generator {row['generator']}[/]")

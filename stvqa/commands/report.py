@@ -1,14 +1,24 @@
-"""Rich summaries of stage results, shared by the commands."""
+"""Rich summaries of stage results. They read the one stats shape every stage records
+(`in`, `kept`, `dropped` by reason, `by_category`), so a new stage needs nothing here."""
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from rich.table import Table
 
-from ..cli import console
-from ..qa.templates import CATEGORIES
-from ..rundir import RunDir, StageResult
+from ..errors import DataError
+from ..records import CATEGORIES
+from ..rundir import MANIFEST, RunDir
+from ..runner import REASON_HINTS, REJECTS_FILE, StageResult
+from .common import console
+
+
+def require_run(path: Path) -> RunDir:
+    if not (path / MANIFEST).is_file():
+        raise DataError(f"{path} is not a stvqa run directory (no {MANIFEST})", "Pass the --out folder of a `stvqa build`.")
+    return RunDir(path)
 
 
 def _status(result: StageResult) -> None:
@@ -19,53 +29,68 @@ def _status(result: StageResult) -> None:
         console.print(f"[green]✓[/] {result.name}: done in {record.get('seconds', 0):.2f} s")
 
 
+def _top(reasons: dict[str, int], n: int = 3) -> str:
+    ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    more = f", +{len(ranked) - n} more" if len(ranked) > n else ""
+    return ", ".join(f"{r} {c:,}" for r, c in ranked[:n]) + more
+
+
+def stage_table(results: list[StageResult], title: str) -> Table:
+    table = Table(title=title, header_style="bold")
+    for column in ("stage", "in", "kept", "dropped", "top reasons"):
+        table.add_column(column, justify="right" if column in ("in", "kept", "dropped") else "left")
+    for result in results:
+        stats = result.record.get("stats", {})
+        dropped = stats.get("dropped", {})
+        table.add_row(result.name, f"{stats.get('in', 0):,}", f"{stats.get('kept', 0):,}", f"{sum(dropped.values()):,}", _top(dropped))
+    return table
+
+
 def print_stage(result: StageResult, run: RunDir) -> None:
     _status(result)
-    table = Table(title=f"{result.name} → {run.path}", header_style="bold")
-    table.add_column("count")
-    table.add_column("value", justify="right")
-    for section in ("counts", "repairs", "rejects"):
-        for key, value in result.record.get(section, {}).items():
-            table.add_row(key if section == "counts" else f"[dim]{key}[/]", f"{value:,}")
-    console.print(table)
+    console.print(stage_table([result], f"{run.path}: {result.name}"))
+    if "path" in result.record:
+        console.print(f"Dataset: [bold]{result.record['path']}[/]")
+
+
+def category_table(results: list[StageResult]) -> Table | None:
+    """Kept rows per category after each stage that counts categories, and the rows each category lost."""
+    counted = [r for r in results if r.record.get("stats", {}).get("by_category")]
+    if not counted:
+        return None
+    table = Table(title="questions per category", header_style="bold")
+    table.add_column("category")
+    for result in counted:
+        table.add_column(result.name, justify="right")
+    table.add_column("dropped", justify="right")
+    for category in CATEGORIES:
+        by = [r.record["stats"]["by_category"] for r in counted]
+        lost = sum(b.get("dropped", {}).get(category, 0) for b in by)
+        table.add_row(category, *(f"{b.get('kept', {}).get(category, 0):,}" for b in by), f"{lost:,}")
+    return table
 
 
 def print_build_summary(results: list[StageResult], run: RunDir) -> None:
     for result in results:
         _status(result)
-    stages = {r.name: r.record for r in results}
-    load, generate, verify, export = (stages.get(n, {}) for n in ("load", "generate", "verify", "export"))
-
-    flow = Table(title="rows per stage", header_style="bold")
-    for column in ("stage", "rows", "detail"):
-        flow.add_column(column, justify="right" if column == "rows" else "left")
-    lc, gc, vc, ec = (s.get("counts", {}) for s in (load, generate, verify, export))
-    flow.add_row("load", f"{lc.get('images_kept', 0):,}", f"images ({lc.get('objects', 0):,} objects, {lc.get('relationships', 0):,} relationships)")
-    flow.add_row("generate", f"{gc.get('generated', 0):,}", f"questions ({gc.get('images_without_questions', 0):,} images served no category)")
-    flow.add_row("verify", f"{vc.get('kept', 0):,}", f"kept ({vc.get('rejected', 0):,} rejected)")
-    flow.add_row("export", f"{ec.get('rows_train', 0) + ec.get('rows_val', 0):,}", f"train {ec.get('rows_train', 0):,} / val {ec.get('rows_val', 0):,}")
-    console.print(flow)
-
-    by_category = generate.get("by_category", {})
-    split_counts = {split: Counter(c) for split, c in export.get("by_split", {}).items()}
-    table = Table(title="questions per category", header_style="bold")
-    for column in ("category", "generated", "shortfall", "exported"):
-        table.add_column(column, justify="left" if column == "category" else "right")
-    for category in CATEGORIES:
-        exported = sum(c.get(f"category:{category}", 0) for c in split_counts.values())
-        table.add_row(category, str(by_category.get(f"generated_{category}", 0)), str(by_category.get(f"shortfall_{category}", 0)), str(exported))
-    console.print(table)
-
-    rejects = Counter({k.split(":", 1)[1]: v for k, v in verify.get("reasons", {}).items() if k.startswith(("rejected:", "unverified:"))})
-    rejects.update({k.removeprefix("rejected_"): v for k, v in export.get("rejects", {}).items()})
-    if rejects:
-        table = Table(title="not verified or rejected, by reason (see rejects.parquet)", header_style="bold")
-        table.add_column("reason")
-        table.add_column("rows", justify="right")
-        for reason, n in rejects.most_common():
-            table.add_row(reason, f"{n:,}")
+    console.print(stage_table(results, f"rows per stage ({run.path})"))
+    categories = category_table(results)
+    if categories is not None:
+        console.print(categories)
+    reasons: Counter = Counter()
+    for result in results:
+        for reason, n in result.record.get("stats", {}).get("dropped", {}).items():
+            reasons[(result.name, reason)] += n
+    if reasons:
+        table = Table(title=f"dropped, by stage and reason (rows are in {REJECTS_FILE})", header_style="bold")
+        for column in ("stage", "reason", "rows"):
+            table.add_column(column, justify="right" if column == "rows" else "left")
+        for (stage, reason), n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            table.add_row(stage, reason, f"{n:,}")
         console.print(table)
-    if rejects.get("image_missing"):
-        console.print("[yellow]hint:[/] some images were not found under --data-dir (see data/README.md for the layout); "
-                      "--no-images exports text-only rows instead.")
-    console.print(f"Dataset: [bold]{export.get('path', run.path / 'dataset')}[/]  (load with datasets.load_dataset(\"parquet\", data_dir=...))")
+    for (_, reason) in reasons:
+        if reason in REASON_HINTS and reason.startswith("image_"):
+            console.print(f"[yellow]hint:[/] {REASON_HINTS[reason]}", highlight=False)
+            break
+    path = next((r.record["path"] for r in results if "path" in r.record), run.path / "dataset")
+    console.print(f"Dataset: [bold]{path}[/]  (load with datasets.load_dataset(\"parquet\", data_dir=...))")

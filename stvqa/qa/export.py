@@ -23,8 +23,9 @@ import pyarrow.parquet as pq
 
 from ..resources import resource_path
 from ..sources.base import resolve_inside
+from ..config import check_range
+from ..records import LETTERS
 from .hashing import unit
-from .templates import LETTERS
 
 IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 _STRING = {"dtype": "string", "_type": "Value"}
@@ -58,6 +59,16 @@ SCHEMA = pa.schema([(n, t) for n, t, _ in COLUMNS], metadata={
     "huggingface": json.dumps({"info": {"features": {n: f for n, _, f in COLUMNS}}})
 })
 SPLITS = ("train", "val")
+# The last line of every card `stvqa export` writes: `--overwrite` replaces only folders that have it.
+EXPORT_MARK = "<!-- written by stvqa export; `stvqa export --overwrite` may replace this folder -->"
+
+
+def is_stvqa_export(folder: Path) -> bool:
+    card = folder / "README.md"
+    try:
+        return card.is_file() and EXPORT_MARK in card.read_text(errors="replace")
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,15 @@ class ExportConfig:
     max_pixels: int | None = field(default=None, metadata={"help": "Downsize images above this many pixels (boxes are rescaled to match)."})
     shard_bytes: int = field(default=500_000_000, metadata={"help": "Start a new Parquet shard past this many bytes of row data."})
     jpeg_quality: int = field(default=90, metadata={"help": "JPEG quality of re-encoded (downsized) images."})
-    embed_images: bool = field(default=True, metadata={"help": "Embed image bytes; off writes text-only rows (sizes from the scene graph)."})
+    embed_images: bool = field(default=True, metadata={"help": "Embed images in the Parquet; --no-images writes text-only rows (sizes from the scene graph)."})
+    out: str | None = field(default=None, metadata={"help": "Dataset folder to write (data/train-*.parquet, data/val-*.parquet, README.md); default RUN/dataset."})
+    overwrite: bool = field(default=False, metadata={"help": "Replace --out when it holds an earlier `stvqa export` (never any other folder)."})
+
+    def __post_init__(self) -> None:
+        check_range("--val-split", self.val_split, 0.0, 1.0)
+        if self.max_pixels is not None:
+            check_range("--max-pixels", self.max_pixels, 1)
+        check_range("--jpeg-quality", self.jpeg_quality, 1, 100)
 
 
 class ImageProblem(Exception):
@@ -127,22 +146,10 @@ def scale_scene(focus_json: str, sx: float, sy: float) -> str:
     return json.dumps(graph, separators=(", ", ": "))
 
 
-def assign_splits(samples: list[dict[str, Any]], cfg: ExportConfig) -> dict[str, str]:
-    """image id -> split. Every image goes to one split; within each stratum (the category of the image's
-    first sample) the images with the lowest seeded hashes go to val."""
-    first_category: dict[str, str] = {}
-    for s in sorted(samples, key=lambda s: s["sample_id"]):
-        first_category.setdefault(s["image_id"], s["category"])
-    strata: dict[str, list[str]] = defaultdict(list)
-    for image_id, category in first_category.items():
-        strata[category].append(image_id)
-    split = {}
-    for category, images in strata.items():
-        images.sort(key=lambda i: unit("split", cfg.seed, i))
-        n_val = round(len(images) * cfg.val_split)
-        for rank, image_id in enumerate(images):
-            split[image_id] = "val" if rank < n_val else "train"
-    return split
+def split_of(image_id: str, cfg: ExportConfig) -> str:
+    """The split of an image: a pure function of the image id and the seed, so that shards built apart and
+    merged get exactly the split one build would give."""
+    return "val" if unit("split", cfg.seed, image_id) < cfg.val_split else "train"
 
 
 def question_with_options(sample: dict[str, Any]) -> str:
@@ -232,8 +239,8 @@ class ShardWriter:
 def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any]], data_dir: Path | None, out_dir: Path,
                    cfg: ExportConfig, stats: Counter) -> tuple[list[dict], dict[str, Counter]]:
     """Write the splits while streaming through the scenes (so image bytes are held one image at a time).
-    Returns the rejected samples (images missing or undecodable) and per-split counts for the card."""
-    split_of = assign_splits(samples, cfg)
+    Returns the rejected samples (images missing or undecodable, with `reject_reason`) and per-split counts
+    (by category, level, answer letter and generator) for the card; `stats` gets rows and files per split."""
     by_image: dict[str, list[dict]] = defaultdict(list)
     for s in samples:
         by_image[s["image_id"]].append(s)
@@ -250,18 +257,17 @@ def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any
             else:
                 image, width, height = None, scene["width"], scene["height"]
         except ImageProblem as problem:
-            stats[f"rejected_{problem.reason}"] += len(image_samples)
-            rejects.extend(dict(s, reject_reason=problem.reason, reject_stage="export") for s in image_samples)
+            rejects.extend(dict(s, reject_reason=problem.reason) for s in image_samples)
             continue
         sx, sy = width / scene["width"], height / scene["height"]
-        split = split_of[scene["image_id"]]
+        split = split_of(scene["image_id"], cfg)
         for s in sorted(image_samples, key=lambda s: s["sample_id"]):
             row = export_row(s, image, width, height, scale_scene(s["focus"], sx, sy))
             writers[split].add(row)
-            counts[split].update({f"category:{row['category']}": 1, f"level:{row['level']}": 1, f"letter:{row['answer_only']}": 1})
+            counts[split].update({f"category:{row['category']}": 1, f"level:{row['level']}": 1, f"letter:{row['answer_only']}": 1,
+                                  f"generator:{row['generator']}": 1})
     for image_id, orphans in by_image.items():  # samples whose scene is gone from scenes.parquet
-        rejects.extend(dict(s, reject_reason="scene_not_found", reject_stage="export") for s in orphans)
-        stats["rejected_scene_not_found"] += len(orphans)
+        rejects.extend(dict(s, reject_reason="scene_not_found") for s in orphans)
     for split, writer in writers.items():
         stats[f"files_{split}"] = len(writer.close())
         stats[f"rows_{split}"] = writer.rows
@@ -279,6 +285,8 @@ def dataset_card(counts: dict[str, Counter], info: dict[str, Any]) -> str:
              "Spatial visual-question-answering built by stvqa from scene graphs: multiple-choice questions in nine "
              "spatial categories, every answer computed from (and checked against) the scene graph.",
              "", "| field | value |", "|---|---|"]
+    generators = sorted({k.split(":", 1)[1] for split in SPLITS for k in counts[split] if k.startswith("generator:")})
+    info = dict(info, generator=", ".join(generators) or None)  # from the rows themselves, whatever the config said
     for key in ("source", "generator", "seed", "val_split", "max_pixels", "stvqa_version"):
         lines.append(f"| {key} | {info.get(key)} |")
     lines.append(f"| rows | train: {totals['train']}, val: {totals['val']} |")
@@ -298,4 +306,4 @@ def dataset_card(counts: dict[str, Counter], info: dict[str, Any]) -> str:
               "", "## Licence", "",
               "Scene-graph annotations: Visual Genome and GQA are CC BY 4.0 (Krishna et al., 2017; Hudson and Manning, 2019). "
               "The images keep their own (Flickr) licences."]
-    return "\n".join(yaml_lines + lines) + "\n"
+    return "\n".join(yaml_lines + lines + ["", EXPORT_MARK]) + "\n"

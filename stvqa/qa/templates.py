@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -28,6 +28,8 @@ from ..focus import LOW_SALIENCE_PREDICATES, focus, is_low_salience_object, obje
 from ..names import lemma_phrase
 from ..resources import resource_path
 from . import geometry as geo
+from ..records import LETTERS, LEVELS
+from .config import GenerateConfig
 from .hashing import choose, permutation, sample, unit
 from .vocabulary import (
     DEPTH_BEHIND,
@@ -41,44 +43,7 @@ from .vocabulary import (
     stated_in_front,
 )
 
-CATEGORIES = ("relation", "reach", "size", "orientation", "instance_location", "depth", "distance", "count", "existence")
-PAPER_MIX = {"relation": 0.5, **{c: 0.5 / 8 for c in CATEGORIES if c != "relation"}}
-LETTERS = "ABCD"
-LEVELS = ("easy", "medium", "hard")
 MAX_UNIQUE = 16
-
-
-@dataclass(frozen=True)
-class GenerateConfig:
-    per_image: int = field(default=3, metadata={"help": "Question slots per image."})
-    mix: tuple[tuple[str, float], ...] = field(default=tuple(PAPER_MIX.items()), metadata={"help": "Category shares (normalised)."})
-    seed: int = field(default=0, metadata={"help": "Seed of every choice (categories, phrasings, option order)."})
-    size_ratio: float = field(default=1.5, metadata={"help": "Size questions need the larger box area to be at least this many times the smaller."})
-    position_margin: float = field(default=0.1, metadata={"help": "Orientation questions need the box centres this share of the image apart."})
-    distance_ratio: float = field(default=1.5, metadata={"help": "Distance questions need the farther object this many times as far as the nearer."})
-    cell_margin: float = field(default=0.03, metadata={"help": "Instance-location questions need the box centre this share of the image away from a cell border."})
-    count_range: tuple[int, int] = field(default=(2, 8), metadata={"help": "Counts asked about (inclusive)."})
-
-    def shares(self) -> dict[str, float]:
-        total = sum(v for _, v in self.mix)
-        return {k: v / total for k, v in self.mix if v > 0}
-
-
-def parse_mix(text: str) -> tuple[tuple[str, float], ...]:
-    """`"relation=0.5,count=0.25,size=0.25"` -> mix pairs; unknown categories or bad numbers raise ValueError."""
-    pairs = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, _, value = part.partition("=")
-        name = name.strip()
-        if name not in CATEGORIES:
-            raise ValueError(f"unknown category {name!r} (choose from {', '.join(CATEGORIES)})")
-        share = float(value)
-        if share < 0:
-            raise ValueError(f"share of {name} is negative")
-        pairs.append((name, share))
-    if not pairs or sum(v for _, v in pairs) <= 0:
-        raise ValueError("the mix gives no category a positive share")
-    return tuple(pairs)
 
 
 @cache

@@ -9,12 +9,22 @@ question-focused subgraph (the reference pipeline wrote the full graph there).
 from __future__ import annotations
 
 import json
+import logging
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import check_range
+from ..focus import mentioned_in_order
+from ..records import LETTERS, option_text
+from ..schema import schema_errors
 from . import geometry as geo
-from .templates import LETTERS, GenerateConfig
+from .config import GenerateConfig
+from .hashing import unit
 from .vocabulary import group_of, stated_in_front
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,25 +33,92 @@ class VerifyConfig:
     correct_counts: bool = field(default=True, metadata={"help": "Fix count answers that disagree with the graph instead of rejecting them."})
     validate_every: int = field(default=100, metadata={"help": "Check every k-th sample against schemas/qa_sample.schema.json (about 0.3 ms a sample); 1 checks all."})
 
+    def __post_init__(self) -> None:
+        check_range("--validate-every", self.validate_every, 0)
 
-def _option_text(sample: dict[str, Any]) -> str:
-    index = LETTERS.index(sample["answer"]) if sample.get("answer") in LETTERS else -1
-    return sample["options"][index] if 0 <= index < len(sample["options"]) else ""
+
+_OUTCOME = {True: "verified", None: "unverified", False: "rejected"}
+_OBJECT_ARGS = ("a", "b", "ref", "larger", "smaller", "nearer", "farther", "closer")
+
+
+def verify_samples(samples: Iterable[dict[str, Any]], scene: dict[str, Any] | None, cfg: VerifyConfig, outcomes: Counter) -> tuple[list[dict], list[dict]]:
+    """(kept, rejected) for the samples of one image: kept rows carry `verified` (True or None) and
+    `verify_reason`; rejected rows carry `reject_reason` too. `outcomes` counts `verified:<reason>` and
+    `unverified:<reason>` of the kept rows."""
+    kept, rejected = [], []
+    for sample in samples:
+        # A hash of the sample id picks which samples are schema-checked: the same ones in any order or process.
+        checked = cfg.validate_every and unit("validate", sample.get("sample_id")) * cfg.validate_every < 1
+        schema_problems = schema_errors("qa_sample", sample) if checked else []
+        if schema_problems:
+            log.warning("sample %s does not match the QA sample schema: %s", sample.get("sample_id"), "; ".join(schema_problems[:3]))
+            verified, reason = False, "sample_schema_invalid"
+        elif scene is None:
+            verified, reason = False, "scene_not_found"
+        else:
+            verified, reason, sample = verify_sample(sample, scene, cfg)
+        row = dict(sample, verified=verified, verify_reason=reason)
+        if verified is False:
+            rejected.append(dict(row, reject_reason=reason))
+        else:
+            outcomes[f"{_OUTCOME[verified]}:{reason}"] += 1
+            kept.append(row)
+    return kept, rejected
 
 
 def verify_sample(sample: dict[str, Any], scene: dict[str, Any], cfg: VerifyConfig = VerifyConfig()) -> tuple[bool | None, str, dict[str, Any]]:
-    """(verified, reason, sample after any correction)."""
-    args = json.loads(sample.get("args") or "{}")
-    objects = {o["id"]: o for o in scene["objects"]}
-    chosen = _option_text(sample)
+    """(verified, reason, sample after any correction). Samples without template `args` (any other
+    generator's) are checked from the objects their question names, where those are unambiguous."""
+    chosen = option_text(sample)
     if not chosen:
         return False, "answer_letter_not_an_option", sample
-    if any(objects.get(v) is None for k, v in args.items() if k in ("a", "b", "ref", "larger", "smaller", "nearer", "farther", "closer")):
+    try:
+        args = json.loads(sample.get("args") or "null")
+    except json.JSONDecodeError:
+        args = None
+    if not isinstance(args, dict) or not args:
+        args = args_from_question(sample, scene, chosen)
+        if args is None:
+            return None, "objects_not_identified", sample
+    objects = {o["id"]: o for o in scene["objects"]}
+    if any(objects.get(v) is None for k, v in args.items() if k in _OBJECT_ARGS):
         return None, "objects_not_identified", sample
     check = CHECKS.get(sample["category"])
     if check is None:
         return None, "not_checkable", sample
     return check(sample, scene, objects, args, chosen, cfg)
+
+
+def args_from_question(sample: dict[str, Any], scene: dict[str, Any], chosen: str) -> dict[str, Any] | None:
+    """What the template generator would have recorded, recovered from the question text: the objects it
+    names, in order, when each name has exactly one instance in the scene. None when that is not possible."""
+    category = sample.get("category")
+    names = mentioned_in_order(sample.get("question") or "", [o["name"] for o in scene["objects"]])
+    if category in ("count", "existence"):
+        return {"name": names[0]} if len(names) == 1 else None
+    instances = Counter(o["name"] for o in scene["objects"])
+    first = {o["name"]: o for o in reversed(scene["objects"])}
+    if any(instances[n] != 1 for n in names):
+        return None
+    ids = [first[n]["id"] for n in names]
+    if category == "instance_location" and len(ids) == 1:
+        return {"a": ids[0]}
+    if len(ids) != 2:
+        return None
+    a, b = ids
+    if category in ("relation", "reach"):
+        return {"a": a, "b": b}
+    if category == "orientation":
+        axis = {"left": "horizontal", "right": "horizontal", "above": "vertical", "below": "vertical"}.get(chosen)
+        return {"a": a, "b": b, "axis": axis} if axis else None
+    if category == "size":
+        boxes = {o["id"]: o["bbox"] for o in scene["objects"]}
+        larger, smaller = (a, b) if geo.area(boxes[a]) >= geo.area(boxes[b]) else (b, a)
+        return {"larger": larger, "smaller": smaller}
+    if category == "depth":
+        closer = a if chosen == names[0] else b
+        return {"closer": closer, "farther": b if closer == a else a}
+    return None  # distance: which name is the reference cannot be read off reliably
 
 
 def _name(objects, oid) -> str:
@@ -112,6 +189,8 @@ def _check_distance(sample, scene, objects, args, chosen, cfg):
 def _check_count(sample, scene, objects, args, chosen, cfg):
     name = args.get("name")
     truth = sum(o["name"] == name for o in scene["objects"])
+    if truth == 0:
+        return False, "count_object_not_in_graph", sample  # never "corrected" to 0: the name is simply not annotated
     if chosen == str(truth):
         return True, "count_matches_graph", sample
     if not cfg.correct_counts:

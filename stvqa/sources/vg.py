@@ -40,6 +40,10 @@ def check_layout(data_dir: Path) -> None:
     for required in ("objects.json", "relationships.json"):
         if not (data_dir / required).is_file():
             raise DataError(f"{data_dir / required} is missing", DOWNLOAD_HINT)
+    if not (data_dir / "image_data.json").is_file() and not any((data_dir / f).is_dir() for f in IMAGE_FOLDERS):
+        # Without either, image sizes are unknown, and prompts and boxes need them.
+        raise DataError(f"{data_dir / 'image_data.json'} is missing and there are no images ({', '.join(IMAGE_FOLDERS)}) to read sizes from",
+                        "Put VG's image_data.json (or the images) into --data-dir; " + DOWNLOAD_HINT.split("; ")[1])
 
 
 def record_image_id(record: dict[str, Any]) -> str | None:

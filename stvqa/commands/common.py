@@ -1,0 +1,96 @@
+"""What every command shares: the consoles, turning user mistakes into `error:`/`hint:` and exit 1,
+`--config FILE` defaults, and options whose help text comes from the config field they set."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from rich.console import Console
+
+from ..config import field_help
+from ..errors import StvqaError
+from ..progress import Progress, for_console
+
+console = Console(soft_wrap=True)  # messages stay on one line (greppable, testable); tables still fit the width
+err_console = Console(stderr=True, soft_wrap=True)
+# Typer >= 0.22 raises its own copies of Click's exceptions; older ones raise Click's.
+_CLICK_ERRORS = tuple({click.ClickException, getattr(typer, "TyperException", click.ClickException)})
+_ABORTS = tuple({click.Abort, typer.Abort})
+USER_MISTAKE = 1  # the exit code of every user mistake: bad flags, bad config values, bad or missing data
+settings = {"verbose": False, "quiet": False}
+
+
+def report_error(message: str, hint: str | None) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    if hint:
+        err_console.print(f"[yellow]hint:[/] {hint}", highlight=False)
+
+
+def user_errors(command):
+    """Turn `StvqaError` into one message and exit code 1; a traceback only with --verbose."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except StvqaError as exc:
+            if settings["verbose"]:
+                err_console.print_exception()
+            report_error(exc.message, exc.hint)
+            raise typer.Exit(USER_MISTAKE) from None
+
+    return wrapper
+
+
+class StvqaGroup(typer.core.TyperGroup):
+    """Click's usage errors (unknown flag, bad value type, missing argument) in the same format and with
+    the same exit code as every other user mistake, instead of a boxed usage message and exit 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except _CLICK_ERRORS as exc:
+            ctx = getattr(exc, "ctx", None)
+            report_error(exc.format_message(), f"See `{ctx.command_path if ctx else 'stvqa'} --help`.")
+            raise SystemExit(USER_MISTAKE) from None
+        except _ABORTS:
+            err_console.print("aborted")
+            raise SystemExit(130) from None
+        raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def option(cls: type, name: str, *flags: str, **kwargs: Any) -> Any:
+    """A typer option whose help is the config field's help (written once, in the config dataclass)."""
+    return typer.Option(*flags, help=field_help(cls, name), **kwargs)
+
+
+def load_config_defaults(ctx: typer.Context, param, value: Path | None) -> Path | None:
+    """`--config FILE`: the file's keys become the command's defaults (Click's default_map), so flags still win."""
+    if value is None:
+        return value
+    import yaml
+
+    try:
+        data = yaml.safe_load(value.read_text())
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {value}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise typer.BadParameter(f"{value} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise typer.BadParameter(f"{value} must be a mapping of flag names to values")
+    known = {p.name for p in ctx.command.params}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise typer.BadParameter(f"{value}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(known - {'config'}))})")
+    ctx.default_map = {**(ctx.default_map or {}), **data}
+    return value
+
+
+def progress() -> Progress:
+    """Progress to stderr: a live bar on a terminal, periodic flushed lines otherwise, nothing with --quiet."""
+    return for_console(err_console, quiet=settings["quiet"])

@@ -1,0 +1,31 @@
+"""Config dataclasses: their field help is the only help text (the CLI reads it), and their checks are the only checks."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+from typing import Any
+
+from .errors import ConfigError
+
+
+def field_help(cls: type, name: str) -> str:
+    """The `help` of a config field: what `--help` shows for the flag that sets it."""
+    for f in fields(cls):
+        if f.name == name:
+            return f.metadata["help"]
+    raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
+def check_range(flag: str, value: Any, low: float | None = None, high: float | None = None) -> None:
+    """One message for every out-of-range value, whether it came from a flag or a --config file."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{flag} {value} is not a finite number", f"Pass a number{_bounds(low, high)}.")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"{flag} {value} is out of range", f"Pass a number{_bounds(low, high)}.")
+
+
+def _bounds(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f" from {low} to {high}"
+    return f" of at least {low}" if low is not None else f" of at most {high}"

@@ -1,0 +1,54 @@
+"""Question generators behind one interface, looked up by the name given to `--generator`.
+
+A generator turns the scenes file into questions, image by image: it yields, for each image, the QA rows
+it wrote (the columns of `stvqa.records.QA_COLUMNS`) and the slots it could not fill, as rows with a
+`reject_reason`. It may batch or run requests concurrently inside; the generate stage only counts and writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..scenes import iter_scene_file, object_name_counts
+from .config import GenerateConfig
+from .templates import generate_for_scene, schedule
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Generator:
+    name: str
+    generate: Callable[[Path, GenerateConfig], Iterator[tuple[Rows, Rows]]]
+    help: str
+
+
+def dataset_vocabulary(name_counts: Counter, limit: int = 400) -> tuple[str, ...]:
+    """The most frequent object names of the dataset, where existence questions find their "no" objects.
+    Ties at the cut-off go by name, so the choice never depends on the order the counts came in."""
+    ranked = sorted(name_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(sorted(name for name, _ in ranked[:limit]))
+
+
+def unfilled_slots(scene: dict[str, Any], cfg: GenerateConfig, samples: Rows, reason: str) -> Rows:
+    """The scheduled slots of an image that got no question, as rows for rejects.parquet."""
+    filled = {s["sample_id"] for s in samples}
+    return [{"sample_id": sid, "image_id": scene["image_id"], "category": category, "generator": cfg.generator, "reject_reason": reason}
+            for slot, category in enumerate(schedule(scene["image_id"], cfg))
+            if (sid := f"{scene['image_id']}:{slot}") not in filled]
+
+
+def template_questions(scenes_path: Path, cfg: GenerateConfig) -> Iterator[tuple[Rows, Rows]]:
+    vocabulary = dataset_vocabulary(object_name_counts(scenes_path))
+    for scene in iter_scene_file(scenes_path):
+        samples = generate_for_scene(scene, cfg, vocabulary, Counter())
+        yield samples, unfilled_slots(scene, cfg, samples, "no_candidate")
+
+
+GENERATORS: dict[str, Generator] = {
+    "template": Generator("template", template_questions, "offline and deterministic; every answer computed from the graph"),
+}

@@ -1,0 +1,43 @@
+"""The records every stage shares, defined once: categories, letters, levels and the QA row's columns.
+
+`schemas/qa_sample.schema.json` states the same contract for other tools; a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+CATEGORIES = ("relation", "reach", "size", "orientation", "instance_location", "depth", "distance", "count", "existence")
+# The paper's balance: half relation, the rest evenly.
+PAPER_MIX = {"relation": 0.5, **{c: 0.5 / 8 for c in CATEGORIES if c != "relation"}}
+LETTERS = "ABCD"
+LEVELS = ("easy", "medium", "hard")
+RATING_RANGE = (1, 10)
+
+# A question as any generator writes it (qa_generated.parquet).
+QA_COLUMNS: dict[str, pl.DataType] = {
+    "sample_id": pl.Utf8, "image_id": pl.Utf8, "category": pl.Utf8, "question": pl.Utf8, "options": pl.List(pl.Utf8),
+    "answer": pl.Utf8, "answer_text": pl.Utf8, "level": pl.Utf8, "rating": pl.Int32, "focus": pl.Utf8, "args": pl.Utf8,
+    "template": pl.Utf8, "generator": pl.Utf8,
+}
+# Added by verify (qa.parquet).
+VERIFIED_COLUMNS: dict[str, pl.DataType] = {"verified": pl.Boolean, "verify_reason": pl.Utf8}
+# Added to every dropped row by the stage runner (rejects.parquet).
+REJECT_COLUMNS: dict[str, pl.DataType] = {"reject_reason": pl.Utf8, "reject_stage": pl.Utf8}
+QA_REQUIRED = ("sample_id", "image_id", "category", "question", "options", "answer", "answer_text", "level", "rating", "focus", "generator")
+
+
+def qa_frame(rows: list[dict], *extra: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Rows as a frame with the QA columns (plus `extra` column sets), in that order; other keys are dropped."""
+    schema = dict(QA_COLUMNS)
+    for columns in extra:
+        schema.update(columns)
+    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+
+
+def option_text(sample: dict) -> str:
+    """The text of the option the answer letter points to ("" when the letter points nowhere)."""
+    letter = sample.get("answer")
+    index = LETTERS.index(letter) if isinstance(letter, str) and len(letter) == 1 and letter in LETTERS else -1
+    options = sample.get("options") or []
+    return options[index] if 0 <= index < len(options) else ""

@@ -1,0 +1,238 @@
+"""The stage runner: what every stage gets for free.
+
+A stage is declared once (`Stage`): its name, the run files it reads and writes, its config dataclass
+and one function `fn(io, cfg) -> Outcome`. The runner does the rest, the same way for every stage:
+
+* the key: stage name, stvqa version, config, fingerprints of external inputs and the keys of the stages
+  that wrote the files it reads; a stage whose key is recorded and whose outputs exist is skipped;
+* atomic outputs: the function writes to temporaries (`io.output(name)`), moved into place on success;
+* rows it keeps go to its table file, rows it drops (each with a `reject_reason`) to `rejects.parquet`
+  with `reject_stage` (the stage's previous rejects are replaced), so nothing is lost;
+* one stats shape in the manifest: `in`, `kept`, `dropped` by reason, per-category counts, counters;
+* progress and timing; zero kept rows where the next stage needs some is an error naming the top reasons.
+
+Adding a stage is one module that declares a `Stage`, plus one line in the pipeline's stage list.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from . import __version__
+from .errors import ConfigError, DataError
+from .progress import Progress, Task
+from .records import REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
+from .rundir import RunDir, canonical_json, commit, discard, fingerprint, sha256_text, temp_dir, temp_file
+
+REJECTS_FILE = "rejects.parquet"
+# What to check when a stage ends with nothing: the fix for each common reason.
+REASON_HINTS = {
+    "image_missing": "Images were not found under --data-dir (see data/README.md for the layout); --no-images exports text-only rows.",
+    "image_undecodable": "The image files are damaged or not images; re-download them, or export with --no-images.",
+    "image_size_unknown": "Image sizes come from image_data.json or the image files; put one of them into --data-dir.",
+    "record_without_image_id": "The scene-graph records carry no image id; check that --source matches the files.",
+    "outside_shard": "No image falls into this --shard; with few images use fewer shards.",
+}
+
+
+@dataclass
+class Outcome:
+    """What a stage function returns. `kept` is the table of kept rows (the runner writes it to the stage's
+    `table` file, if it has one) or, for stages that stream their own output, the number of rows they wrote."""
+
+    n_in: int
+    kept: pl.DataFrame | int
+    dropped: pl.DataFrame | None = None  # rows with `reject_reason`
+    dropped_counts: Counter = field(default_factory=Counter)  # drops that are not rows (e.g. unreadable records)
+    counters: dict[str, int] = field(default_factory=dict)  # anything else worth a number (repairs, files, ...)
+    info: dict[str, Any] = field(default_factory=dict)  # extra facts for the manifest (paths, sources)
+    kept_by_category: Counter | None = None  # for stages whose `kept` is a count
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    fn: Callable[["StageIO", Any], Outcome]
+    config: type
+    reads: tuple[str, ...] = ()  # run files, written by earlier stages
+    table: str | None = None  # the run file the runner writes `Outcome.kept` to
+    writes: tuple[str, ...] = ()  # other run files or folders the function writes through `io.output`
+    external_inputs: Callable[[Any], list[Path]] | None = None  # source files whose fingerprints join the key
+    outputs_of: Callable[[Any], tuple[str, ...]] | None = None  # outputs that depend on the config (absolute paths)
+    record_name: Callable[[Any], str] | None = None  # the manifest entry, when one stage can run for several targets
+    needs_rows: bool = True  # zero kept rows is an error: the next stage would have nothing
+    help: str = ""
+
+    def outputs(self, cfg: Any) -> tuple[str, ...]:
+        if self.outputs_of is not None:
+            return self.outputs_of(cfg)
+        return ((self.table,) if self.table else ()) + self.writes
+
+
+@dataclass
+class StageResult:
+    name: str
+    skipped: bool
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+class StageIO:
+    """What a running stage may touch: the files it declared, temporaries for its outputs, progress."""
+
+    def __init__(self, run: RunDir, stage: Stage, progress: Progress) -> None:
+        self.run, self.stage, self._progress = run, stage, progress
+        self.temporaries: dict[Path, Path] = {}
+
+    def path(self, name: str) -> Path:
+        if name not in self.stage.reads:
+            raise KeyError(f"stage {self.stage.name} reads {name} without declaring it")
+        path = self.run.file(name)
+        if not path.exists():
+            raise DataError(f"{path} is missing", f"Run `stvqa build --out {self.run.path}` first.")
+        return path
+
+    def output(self, name: str, directory: bool = False) -> Path:
+        """A temporary to write output `name` into; it replaces the real one when the stage succeeds."""
+        target = Path(name) if Path(name).is_absolute() else self.run.file(name)
+        tmp = temp_dir(target) if directory else temp_file(target)
+        self.temporaries[target] = tmp
+        return tmp
+
+    def task(self, description: str, total: int | None = None) -> Task:
+        return self._progress.task(f"{self.stage.name}: {description}", total)
+
+
+def config_dict(cfg: Any) -> dict[str, Any]:
+    return asdict(cfg) if is_dataclass(cfg) else dict(cfg or {})
+
+
+def upstream_keys(run: RunDir, stage: Stage) -> dict[str, str]:
+    keys = {}
+    for name in stage.reads:
+        found = run.producer(name)
+        if found is None:
+            raise ConfigError(f"{run.path} has no {name}: the stage that writes it has not run",
+                              f"Run `stvqa build --out {run.path}` first.")
+        keys[name] = found[1]["key"]
+    return keys
+
+
+def stage_key(stage_name: str, cfg: Any, inputs: list[dict], upstream: dict[str, str]) -> str:
+    material = {"stage": stage_name, "version": __version__, "config": config_dict(cfg), "inputs": inputs, "upstream": upstream}
+    return sha256_text(canonical_json(material))
+
+
+def _exists(run: RunDir, name: str) -> bool:
+    return (Path(name) if Path(name).is_absolute() else run.file(name)).exists()
+
+
+def run_stage(run: RunDir, stage: Stage, cfg: Any, progress: Progress | None = None, force: bool = False) -> StageResult:
+    """Run one stage through the run directory (the caller holds `run.lock()`)."""
+    name = stage.record_name(cfg) if stage.record_name else stage.name
+    progress = progress or Progress()
+    inputs = [fingerprint(p) for p in stage.external_inputs(cfg)] if stage.external_inputs else []
+    upstream = upstream_keys(run, stage)
+    key = stage_key(stage.name, cfg, inputs, upstream)
+    outputs = stage.outputs(cfg)
+    previous = run.record(name)
+    if not force and previous and previous.get("key") == key and all(_exists(run, o) for o in outputs):
+        return StageResult(name, True, previous)
+
+    io = StageIO(run, stage, progress)
+    started = time.perf_counter()
+    try:
+        outcome = stage.fn(io, cfg)
+        if stage.table:
+            kept = outcome.kept if isinstance(outcome.kept, pl.DataFrame) else pl.DataFrame()
+            kept.write_parquet(io.output(stage.table))
+        for target, tmp in io.temporaries.items():
+            commit(tmp, target)
+    finally:
+        for tmp in io.temporaries.values():
+            if tmp.exists():
+                discard(tmp)
+    dropped = outcome.dropped if outcome.dropped is not None and outcome.dropped.height else None
+    _replace_rejects(run, name, dropped)
+    record = {
+        "key": key, "outputs": list(outputs), "config": config_dict(cfg), "inputs": inputs, "upstream": upstream,
+        "stats": stage_stats(outcome, dropped), **outcome.info,
+        "seconds": round(time.perf_counter() - started, 3), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": " ".join(sys.argv),
+    }
+    manifest = run.manifest()
+    manifest["stages"][name] = record
+    run.save_manifest(manifest)
+    if stage.needs_rows and record["stats"]["kept"] == 0:
+        raise nothing_kept_error(name, record["stats"], run)
+    return StageResult(name, False, record)
+
+
+def stage_stats(outcome: Outcome, dropped: pl.DataFrame | None) -> dict[str, Any]:
+    reasons = Counter(outcome.dropped_counts)
+    by_category: dict[str, Counter] = {"kept": Counter(), "dropped": Counter()}
+    if dropped is not None:
+        reasons.update(dict(dropped.group_by("reject_reason").len().iter_rows()))
+        if "category" in dropped.columns:
+            by_category["dropped"].update(dict(dropped.drop_nulls("category").group_by("category").len().iter_rows()))
+    kept = outcome.kept
+    if isinstance(kept, pl.DataFrame):
+        n_kept = kept.height
+        if "category" in kept.columns:
+            by_category["kept"].update(dict(kept.group_by("category").len().iter_rows()))
+    else:
+        n_kept = int(kept)
+        by_category["kept"].update(outcome.kept_by_category or {})
+    stats: dict[str, Any] = {"in": outcome.n_in, "kept": n_kept, "dropped": dict(sorted(reasons.items()))}
+    if any(by_category.values()):
+        stats["by_category"] = {k: dict(sorted(v.items())) for k, v in by_category.items()}
+    if outcome.counters:
+        stats["counters"] = dict(sorted(outcome.counters.items()))
+    return stats
+
+
+def nothing_kept_error(stage: str, stats: dict[str, Any], run: RunDir) -> DataError:
+    top = sorted(stats["dropped"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    why = ", ".join(f"{reason} ({n:,})" for reason, n in top) or f"{stats['in']:,} in, none kept"
+    hint = next((REASON_HINTS[r] for r, _ in top if r in REASON_HINTS), None)
+    hint = hint or f"See the reasons in {run.file('manifest.json')} and {run.file(REJECTS_FILE)} (`stvqa inspect {run.path} --stage rejects`)."
+    return DataError(f"{stage}: no rows left ({why})", hint)
+
+
+REJECTS_SCHEMA = qa_frame([], VERIFIED_COLUMNS, REJECT_COLUMNS).schema
+
+
+def _replace_rejects(run: RunDir, stage: str, dropped: pl.DataFrame | None) -> None:
+    """rejects.parquet holds every stage's dropped rows; a stage that re-runs replaces its own share."""
+    path = run.file(REJECTS_FILE)
+    parts = []
+    if path.exists():
+        parts.append(pl.read_parquet(path).filter(pl.col("reject_stage") != stage))
+    if dropped is not None:
+        rows = dropped.with_columns(pl.lit(stage).alias("reject_stage"))
+        parts.append(rows.select([pl.col(c).cast(t) if c in rows.columns else pl.lit(None, t).alias(c) for c, t in REJECTS_SCHEMA.items()]))
+    if not parts and path.exists():
+        return
+    frame = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=REJECTS_SCHEMA)
+    tmp = temp_file(path)
+    try:
+        frame.write_parquet(tmp)
+        commit(tmp, path)
+    finally:
+        discard(tmp) if tmp.exists() else None
+
+
+def run_stages(run: RunDir, stages: list[tuple[Stage, Any]], progress: Progress | None = None, force: bool = False) -> list[StageResult]:
+    """Run `stages` in order under the run's lock; each is skipped when its key is unchanged."""
+    results = []
+    with run.lock():
+        for stage, cfg in stages:
+            results.append(run_stage(run, stage, cfg, progress, force))
+    return results

@@ -1,0 +1,43 @@
+"""The pipeline's stages, one module each, and `stvqa build`'s list of them.
+
+To add a stage: write a module that declares `STAGE = Stage(name, fn, ConfigClass, reads=..., table=...)`
+and add it to `BUILD` (and its config to `BuildConfig`); the runner, the summary and `inspect` need no change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..progress import Progress
+from ..qa.config import GenerateConfig
+from ..qa.export import ExportConfig
+from ..qa.verify import VerifyConfig
+from ..rundir import RunDir
+from ..runner import Stage, StageResult, run_stages
+from . import export, generate, load, verify
+from .load import LoadConfig
+
+BUILD: tuple[Stage, ...] = (load.STAGE, generate.STAGE, verify.STAGE, export.STAGE)
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """One config per stage of `BUILD`, under the stage's name."""
+
+    load: LoadConfig = LoadConfig()
+    generate: GenerateConfig = GenerateConfig()
+    verify: VerifyConfig = VerifyConfig()
+    export: ExportConfig = ExportConfig()
+
+    def of(self, stage: Stage) -> Any:
+        return getattr(self, stage.name)
+
+
+def build(run: RunDir, cfg: BuildConfig, progress: Progress | None = None, force: bool = False) -> list[StageResult]:
+    """load -> generate -> verify -> export, each skipped when its inputs and config are unchanged."""
+    assert {f.name for f in fields(BuildConfig)} == {s.name for s in BUILD}, "every stage needs a config"
+    return run_stages(run, [(stage, cfg.of(stage)) for stage in BUILD], progress, force)
+
+
+STAGES: dict[str, Stage] = {stage.name: stage for stage in BUILD}

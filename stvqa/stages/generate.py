@@ -1,0 +1,38 @@
+"""The generate stage: questions for every scene, from the generator named in the config -> `qa_generated.parquet`.
+
+Every scheduled slot ends as a question or as a rejected row (`no_candidate`: the image cannot serve the category).
+"""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+
+from ..qa.config import GenerateConfig
+from ..qa.generators import GENERATORS
+from ..records import REJECT_COLUMNS, qa_frame
+from ..runner import Outcome, Stage, StageIO
+from .load import SCENES_FILE
+
+QA_GENERATED_FILE = "qa_generated.parquet"
+
+
+def generate(io: StageIO, cfg: GenerateConfig) -> Outcome:
+    scenes = io.path(SCENES_FILE)
+    task = io.task("images", task_total(scenes))
+    kept, unfilled, images_without = [], [], 0
+    for samples, missing in GENERATORS[cfg.generator].generate(scenes, cfg):
+        kept += samples
+        unfilled += missing
+        images_without += not samples
+        task.advance(1)
+    task.close()
+    return Outcome(n_in=len(kept) + len(unfilled), kept=qa_frame(kept), dropped=qa_frame(unfilled, REJECT_COLUMNS),
+                   counters={"images": task_total(scenes), "images_without_questions": images_without})
+
+
+def task_total(scenes) -> int:
+    return pq.ParquetFile(scenes).metadata.num_rows
+
+
+STAGE = Stage("generate", generate, GenerateConfig, reads=(SCENES_FILE,), table=QA_GENERATED_FILE,
+              help="scene graphs -> questions (qa_generated.parquet)")

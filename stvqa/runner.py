@@ -69,6 +69,7 @@ class Stage:
     outputs_of: Callable[[Any], tuple[str, ...]] | None = None  # outputs that depend on the config (absolute paths)
     record_name: Callable[[Any], str] | None = None  # the manifest entry, when one stage can run for several targets
     needs_rows: bool = True  # zero kept rows is an error: the next stage would have nothing
+    empty_hint: str = ""  # what to check when the stage's input has no rows at all
     help: str = ""
 
     def outputs(self, cfg: Any) -> tuple[str, ...]:
@@ -171,7 +172,7 @@ def run_stage(run: RunDir, stage: Stage, cfg: Any, progress: Progress | None = N
     manifest["stages"][name] = record
     run.save_manifest(manifest)
     if stage.needs_rows and record["stats"]["kept"] == 0:
-        raise nothing_kept_error(name, record["stats"], run)
+        raise nothing_kept_error(name, record["stats"], run, stage.empty_hint)
     return StageResult(name, False, record)
 
 
@@ -198,7 +199,9 @@ def stage_stats(outcome: Outcome, dropped: pl.DataFrame | None) -> dict[str, Any
     return stats
 
 
-def nothing_kept_error(stage: str, stats: dict[str, Any], run: RunDir) -> DataError:
+def nothing_kept_error(stage: str, stats: dict[str, Any], run: RunDir, empty_hint: str = "") -> DataError:
+    if stats["in"] == 0:
+        return DataError(f"{stage}: its input has no rows", empty_hint or f"Check what the earlier stages kept: `stvqa inspect {run.path}`.")
     top = sorted(stats["dropped"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     why = ", ".join(f"{reason} ({n:,})" for reason, n in top) or f"{stats['in']:,} in, none kept"
     hint = next((REASON_HINTS[r] for r, _ in top if r in REASON_HINTS), None)

@@ -210,3 +210,74 @@ def test_images_added_later_rerun_the_load(tmp_path) -> None:
     again = build("--data-dir", str(data), "--out", str(out))
     assert "load: done" in again.output
     assert set(pl.read_parquet(out / "scenes.parquet")["image_status"]) == {"ok"}
+
+
+def test_a_build_that_keeps_no_image_fails_clearly_and_leaves_the_run_consistent(tmp_path) -> None:
+    data = tmp_path / "vg"
+    data.mkdir()
+    for name in ("objects.json", "relationships.json", "image_data.json"):
+        (data / name).write_text("[]")
+    out = tmp_path / "run"
+    result = build("--data-dir", str(data), "--out", str(out))
+    assert result.exit_code == 1 and "error: load: its input has no rows" in result.output and "--source matches" in result.output, result.output
+    assert "Traceback" not in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["stages"]) == {"load"}  # nothing downstream ran on an empty table
+    assert {p.name for p in out.iterdir()} == {".lock", "manifest.json", "scenes.parquet", "rejects.parquet"}
+
+
+def test_a_shard_that_selects_nothing_says_so(tmp_path) -> None:
+    result = build("--out", str(tmp_path / "run"), "--shard", "0/500")
+    assert result.exit_code == 1 and "outside_shard" in result.output and "fewer shards" in result.output, result.output
+
+
+def test_out_that_is_a_file_or_read_only_is_one_error(tmp_path) -> None:
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    result = build("--out", str(a_file))
+    assert result.exit_code == 1 and "is a file, not a folder" in result.output and "Traceback" not in result.output
+    if os.geteuid() == 0:
+        read_only = Path("/sys/stvqa-run")  # root ignores permissions, but not a read-only file system
+    else:
+        read_only = tmp_path / "ro"
+        read_only.mkdir(mode=0o500)
+    result = build("--out", str(read_only / "run"))
+    assert result.exit_code == 1 and "error: --out" in result.output and "Choose a folder you can write to" in result.output, result.output
+    export = runner.invoke(app, ["export", str(tmp_path), "--out", str(a_file)])
+    assert export.exit_code == 1 and "not a stvqa run directory" in export.output
+
+
+def test_plain_progress_lines_when_output_is_not_a_terminal_and_quiet_silences_them(tmp_path) -> None:
+    import io
+
+    from stvqa.progress import PlainProgress
+
+    stream = io.StringIO()
+    task = PlainProgress(stream, interval=0).task("generate: images", total=4)
+    for _ in range(4):
+        task.advance(1)
+    task.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("[generate: images] running: 1/4 at ") and "ETA" in lines[0]
+    assert lines[-1].startswith("[generate: images] done: 4/4")
+    quiet = runner.invoke(app, ["--quiet", "build", "--out", str(tmp_path / "q")])
+    assert quiet.exit_code == 0 and "running:" not in quiet.output
+
+
+def test_export_keeps_the_build_command_and_names_its_target(tmp_path, monkeypatch) -> None:
+    out = tmp_path / "run"
+    monkeypatch.setattr("sys.argv", ["stvqa", "build", "--per-image", "2"])
+    build("--out", str(out), "--per-image", "2")
+    monkeypatch.setattr("sys.argv", ["stvqa", "export"])
+    result = runner.invoke(app, ["export", str(out), "--out", str(tmp_path / "ds")])
+    assert result.exit_code == 0, result.output
+    assert f"{out}: export {tmp_path / 'ds'}" in result.output  # "run: stage", not backwards
+    stages = json.loads((out / "manifest.json").read_text())["stages"]
+    assert "--per-image" in stages["load"]["command"] and "export" in stages[f"export {tmp_path / 'ds'}"]["command"]
+
+
+def test_inspect_selection_that_matches_nothing_gives_a_hint(tmp_path) -> None:
+    out = tmp_path / "run"
+    build("--out", str(out))
+    result = runner.invoke(app, ["inspect", str(out), "--stage", "qa", "--category", "colour"])
+    assert result.exit_code == 0 and "0 rows" in result.output and "nothing matches --category colour" in result.output

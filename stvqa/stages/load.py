@@ -84,4 +84,5 @@ def load(io: StageIO, cfg: LoadConfig) -> Outcome:
 
 
 STAGE = Stage("load", load, LoadConfig, writes=(SCENES_FILE,), external_inputs=input_files,
+              empty_hint="The scene-graph files in --data-dir hold no records; check that --source matches them (data/README.md shows each layout).",
               help="scene graphs -> canonical graphs (scenes.parquet)")

@@ -25,6 +25,19 @@ def test_names_are_cleaned_and_ids_numbered_per_name() -> None:
     assert stats["object_name_normalized"] == 2
 
 
+def test_ids_keep_letters_of_any_script_and_stay_short() -> None:
+    long_name = "keys on board white " * 250  # VG has free-text names of thousands of characters
+    result, _ = run(scene([
+        RawObject("1", ["椅子"], (0, 0, 10, 10)),
+        RawObject("2", ["стол"], (20, 0, 30, 10)),
+        RawObject("3", ["стол"], (40, 0, 50, 10)),
+        RawObject("4", [long_name], (60, 0, 70, 10)),
+    ]))
+    ids = [o["id"] for o in result["objects"]]
+    assert ids[:3] == ["椅子.1", "стол.1", "стол.2"]
+    assert ids[3] == "keys_on_board_white_keys_on_board_white_.1"
+
+
 def test_boxes_are_clipped_and_degenerate_boxes_dropped() -> None:
     result, stats = run(scene([
         RawObject("1", ["sky"], (-5, -5, 120, 30)),

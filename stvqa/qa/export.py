@@ -73,7 +73,7 @@ def is_stvqa_export(folder: Path) -> bool:
 
 @dataclass(frozen=True)
 class ExportConfig:
-    val_split: float = field(default=0.1, metadata={"help": "Share of images in the val split (split by image, stratified by category)."})
+    val_split: float = field(default=0.1, metadata={"help": "Share of images in the val split (by image: a hash of the image id and the seed decides)."})
     seed: int = field(default=0, metadata={"help": "Seed of the split."})
     max_pixels: int | None = field(default=None, metadata={"help": "Downsize images above this many pixels (boxes are rescaled to match)."})
     shard_bytes: int = field(default=500_000_000, metadata={"help": "Start a new Parquet shard past this many bytes of row data."})

@@ -70,6 +70,7 @@ class Stage:
     record_name: Callable[[Any], str] | None = None  # the manifest entry, when one stage can run for several targets
     needs_rows: bool = True  # zero kept rows is an error: the next stage would have nothing
     empty_hint: str = ""  # what to check when the stage's input has no rows at all
+    check: Callable[[Any], None] | None = None  # refuses a config (ConfigError) before any stage of the build runs
     help: str = ""
 
     def outputs(self, cfg: Any) -> tuple[str, ...]:
@@ -234,6 +235,9 @@ def _replace_rejects(run: RunDir, stage: str, dropped: pl.DataFrame | None) -> N
 
 def run_stages(run: RunDir, stages: list[tuple[Stage, Any]], progress: Progress | None = None, force: bool = False) -> list[StageResult]:
     """Run `stages` in order under the run's lock; each is skipped when its key is unchanged."""
+    for stage, cfg in stages:
+        if stage.check:
+            stage.check(cfg)
     results = []
     with run.lock():
         for stage, cfg in stages:

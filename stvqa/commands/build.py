@@ -12,7 +12,7 @@ from ..qa.config import GenerateConfig
 from ..qa.export import ExportConfig
 from ..qa.verify import VerifyConfig
 from ..rundir import RunDir
-from ..stages import BuildConfig, build as run_build
+from ..stages import BuildConfig, build as run_build, check
 from ..stages.load import LoadConfig
 from .common import console, load_config_defaults, option, progress, user_errors
 from .report import print_build_summary
@@ -47,6 +47,7 @@ def build(
     generate = GenerateConfig(generator=generator, per_image=per_image, seed=seed, **({"mix": mix} if mix else {}))
     cfg = BuildConfig(load=load, generate=generate, verify=VerifyConfig(thresholds=generate),
                       export=ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images))
+    check(cfg)
     run = RunDir.open(out)
     if load.is_sample:
         console.print(f"Using the bundled sample at {load.folder()}")

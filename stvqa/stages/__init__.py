@@ -34,6 +34,13 @@ class BuildConfig:
         return getattr(self, stage.name)
 
 
+def check(cfg: BuildConfig) -> None:
+    """Refuse a bad config before anything runs (each stage's own check)."""
+    for stage in BUILD:
+        if stage.check:
+            stage.check(cfg.of(stage))
+
+
 def build(run: RunDir, cfg: BuildConfig, progress: Progress | None = None, force: bool = False) -> list[StageResult]:
     """load -> generate -> verify -> export, each skipped when its inputs and config are unchanged."""
     assert {f.name for f in fields(BuildConfig)} == {s.name for s in BUILD}, "every stage needs a config"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 
+from ..errors import ConfigError
 from ..qa.config import GenerateConfig
 from ..qa.generators import GENERATORS
 from ..records import REJECT_COLUMNS, qa_frame
@@ -30,9 +31,14 @@ def generate(io: StageIO, cfg: GenerateConfig) -> Outcome:
                    counters={"images": task_total(scenes), "images_without_questions": images_without})
 
 
+def check_generator(cfg: GenerateConfig) -> None:
+    if cfg.generator not in GENERATORS:
+        raise ConfigError(f"unknown --generator {cfg.generator!r}", f"Choose one of: {', '.join(GENERATORS)}.")
+
+
 def task_total(scenes) -> int:
     return pq.ParquetFile(scenes).metadata.num_rows
 
 
-STAGE = Stage("generate", generate, GenerateConfig, reads=(SCENES_FILE,), table=QA_GENERATED_FILE,
+STAGE = Stage("generate", generate, GenerateConfig, reads=(SCENES_FILE,), table=QA_GENERATED_FILE, check=check_generator,
               help="scene graphs -> questions (qa_generated.parquet)")

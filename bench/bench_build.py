@@ -1,27 +1,58 @@
 """Benchmark: a full `stvqa build` (load -> generate -> verify -> export) over synthetic Visual Genome,
-without images (`--no-images`), timing every stage from the run's manifest.
+without images (`--no-images`), timing every stage from the run's manifest, against a baseline: the same
+build by another git revision of stvqa (default: the one before the stage-seam redesign), in the same run.
 
-    python bench/bench_build.py --images 108077    # full scale (reuses bench/out/vg-synthetic-108077 from bench_vg_loader.py)
-    python bench/bench_build.py --images 5000
+    python bench/bench_build.py --images 20000                    # this checkout vs the baseline revision
+    python bench/bench_build.py --images 108077 --baseline none   # full scale, this checkout only
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 sys.path.insert(0, str(HERE))
+STAGES = ("load", "generate", "verify", "export")
+DEFAULT_BASELINE = "8559e2b"  # the last commit before the stage runner
+
+
+def checkout(ref: str, work: Path) -> Path:
+    """A detached worktree of `ref` (its package runs from there through PYTHONPATH)."""
+    tree = work / f"baseline-{ref}"
+    if not tree.exists():
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), ref], check=True, capture_output=True)
+    return tree
+
+
+def generated(stage: dict) -> int:
+    return stage["stats"]["kept"] if "stats" in stage else stage["counts"]["generated"]  # the baseline's manifest
+
+
+def run_build(code: Path, data_dir: Path, run: Path, per_image: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(code))
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "stvqa", "build", "--source", "vg", "--data-dir", str(data_dir), "--out", str(run),
+                    "--per-image", str(per_image), "--no-images", "--force"], check=True, capture_output=True, env=env, cwd=run.parent)
+    total = time.perf_counter() - started
+    stages = json.loads((run / "manifest.json").read_text())["stages"]
+    n = generated(stages["generate"])
+    qa_seconds = sum(stages[s]["seconds"] for s in ("generate", "verify", "export"))
+    return {"questions_generated": n, "seconds": {s: stages[s]["seconds"] for s in STAGES},
+            "generate_verify_export_samples_per_s": round(n / qa_seconds), "whole_build_seconds": round(total, 1)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", type=int, default=108_077)
+    parser.add_argument("--images", type=int, default=20_000)
     parser.add_argument("--per-image", type=int, default=3)
+    parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision to compare with, or 'none'")
     parser.add_argument("--work", type=Path, default=HERE / "out")
     args = parser.parse_args()
 
@@ -30,24 +61,11 @@ def main() -> None:
     data_dir = args.work / f"vg-synthetic-{args.images}"
     if not (data_dir / "attributes.json").exists():
         synthetic_vg.write(data_dir, args.images)
-    run = args.work / f"build-{args.images}"
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "stvqa", "build", "--source", "vg", "--data-dir", str(data_dir), "--out", str(run),
-                    "--per-image", str(args.per_image), "--no-images", "--force"], check=True, capture_output=True)
-    total = time.perf_counter() - started
-    stages = json.loads((run / "manifest.json").read_text())["stages"]
-    generated = stages["generate"]["counts"]["generated"]
-    exported = sum(v for k, v in stages["export"]["counts"].items() if k.startswith("rows_"))
-    qa_seconds = sum(stages[s]["seconds"] for s in ("generate", "verify", "export"))
-    report = {
-        "images": stages["load"]["counts"]["images_kept"],
-        "questions_generated": generated,
-        "questions_exported": exported,
-        "rejected_by_verify": stages["verify"]["counts"]["rejected"],
-        "seconds": {s: stages[s]["seconds"] for s in ("load", "generate", "verify", "export")},
-        "generate_verify_export_samples_per_s": round(generated / qa_seconds),
-        "full_build_seconds_including_start_up": round(total, 1),
-    }
+    report = {"images": args.images, "this": run_build(REPO, data_dir, args.work / f"build-{args.images}", args.per_image)}
+    if args.baseline != "none":
+        tree = checkout(args.baseline, args.work)
+        report[f"baseline {args.baseline}"] = base = run_build(tree, data_dir, args.work / f"build-{args.images}-baseline", args.per_image)
+        report["whole_build_time_ratio_this_over_baseline"] = round(report["this"]["whole_build_seconds"] / base["whole_build_seconds"], 3)
     print(json.dumps(report, indent=2))
 
 

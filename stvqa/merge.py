@@ -16,10 +16,13 @@ import polars as pl
 
 from .errors import DataError
 from .rundir import RunDir, canonical_json, commit, discard, sha256_text, temp_file
-from .runner import REJECTS_FILE, StageResult, config_dict
-from .stages import BUILD, BuildConfig, STAGES
+from .runner import REJECTS_FILE, Stage, StageResult, config_dict
+from .stages import BUILD, BuildConfig
 
-MERGED_STAGES = tuple(s for s in BUILD if s.name != "export")
+# The stages that work image by image are concatenated; the ones after them (they look at the whole
+# table, or write the dataset) run on the merged run.
+MERGED_STAGES = tuple(s for s in BUILD if s.name in ("load", "generate", "verify"))
+LATER_STAGES = tuple(s for s in BUILD if s not in MERGED_STAGES)
 
 
 def _comparable(config: dict[str, Any]) -> str:
@@ -102,10 +105,12 @@ def merge_runs(runs: list[RunDir], out: RunDir) -> list[StageResult]:
     return results
 
 
-def export_config_of(run: RunDir) -> Any:
-    """The export settings the shards were built with (the merged run is exported the same way)."""
-    record = run.record("export")
-    cls = STAGES["export"].config
-    if record is None:
-        return BuildConfig().export
-    return cls(**{k: v for k, v in record["config"].items() if k in config_dict(cls())})
+def later_stages(run: RunDir) -> list[tuple[Stage, Any]]:
+    """The stages after the merged ones, with the settings the shards recorded (defaults where they have none)."""
+    out = []
+    for stage in LATER_STAGES:
+        record = run.record(stage.name)
+        default = BuildConfig().of(stage)
+        cfg = stage.config(**{k: v for k, v in record["config"].items() if k in config_dict(default)}) if record else default
+        out.append((stage, cfg))
+    return out

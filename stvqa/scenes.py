@@ -120,11 +120,3 @@ def iter_scene_file(path: Path, columns: list[str] | None = None, batch_rows: in
     parquet = pq.ParquetFile(path)
     for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
         yield from batch.to_pylist()
-
-
-def object_name_counts(path: Path) -> Counter:
-    """How many objects of each name the whole scenes file has."""
-    import polars as pl
-
-    names = pl.read_parquet(path, columns=["objects"]).select(pl.col("objects").explode().struct.field("name")).drop_nulls()
-    return Counter(dict(names.group_by("name").len().iter_rows()))

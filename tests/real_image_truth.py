@@ -102,7 +102,11 @@ def _question_patterns() -> tuple[tuple[str, re.Pattern], ...]:
             parts = re.split(r"\{(\w+)\}", text)
             regex, seen = "", set()
             for i, part in enumerate(parts):
-                if i % 2:
+                if i % 2 and part == "be_a":  # verb agreement, not a name
+                    regex += "(?:is|are)"
+                elif i % 2 and part == "a_name":  # a class with its article: "an umbrella"
+                    regex += "an? (?P<name>.+?)"
+                elif i % 2:
                     regex += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
                     seen.add(part)
                 else:

@@ -143,14 +143,14 @@ def test_bundled_sample_serves_every_category(tmp_path) -> None:
 
 def test_config_file_sets_defaults_and_flags_win(tmp_path) -> None:
     config = tmp_path / "build.yaml"
-    config.write_text(f"out: {tmp_path / 'from-config'}\nper_image: 1\nlimit: 4\n")
+    config.write_text(f"out: {tmp_path / 'from-config'}\nper_image: 4\nlimit: 4\n")
     assert build("--config", str(config)).exit_code == 0
     manifest = json.loads((tmp_path / "from-config" / "manifest.json").read_text())
-    assert manifest["stages"]["generate"]["config"]["per_image"] == 1
+    assert manifest["stages"]["generate"]["config"]["per_image"] == 4
     assert manifest["stages"]["load"]["stats"]["kept"] == 4
-    assert build("--config", str(config), "--per-image", "2").exit_code == 0
+    assert build("--config", str(config), "--per-image", "5").exit_code == 0
     manifest = json.loads((tmp_path / "from-config" / "manifest.json").read_text())
-    assert manifest["stages"]["generate"]["config"]["per_image"] == 2
+    assert manifest["stages"]["generate"]["config"]["per_image"] == 5
 
 
 def test_config_file_with_unknown_key_is_refused(tmp_path) -> None:

@@ -13,6 +13,7 @@ from ..qa.export import ExportConfig
 from ..qa.verify import VerifyConfig
 from ..rundir import RunDir
 from ..stages import BuildConfig, build as run_build, check
+from ..stages.debias import DebiasConfig
 from ..stages.load import LoadConfig
 from .common import console, load_config_defaults, option, progress, user_errors
 from .report import print_build_summary
@@ -45,7 +46,7 @@ def build(
     load = LoadConfig(source=source, data_dir=str(data_dir) if data_dir else None, normalize=NormalizeConfig(dedup_iou=dedup_iou),
                       use_aliases=aliases, limit=limit, shard=shard, validate_every=validate_every)
     generate = GenerateConfig(generator=generator, per_image=per_image, seed=seed, **({"mix": mix} if mix else {}))
-    cfg = BuildConfig(load=load, generate=generate, verify=VerifyConfig(thresholds=generate),
+    cfg = BuildConfig(load=load, generate=generate, verify=VerifyConfig(thresholds=generate), debias=DebiasConfig(seed=seed),
                       export=ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images))
     check(cfg)
     run = RunDir.open(out)

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ..merge import export_config_of, merge_runs
+from ..merge import later_stages, merge_runs
 from ..rundir import RunDir
 from ..runner import run_stages
-from ..stages import export as export_stage
 from .common import progress, user_errors
 from .report import print_build_summary, require_run
 
@@ -24,5 +23,5 @@ def merge(
     shards = [require_run(path) for path in runs]
     target = RunDir.open(out)
     merged = merge_runs(shards, target)
-    exported = run_stages(target, [(export_stage.STAGE, export_config_of(shards[0]))], progress())
-    print_build_summary(merged + exported, target)
+    finished = run_stages(target, later_stages(shards[0]), progress())
+    print_build_summary(merged + finished, target)

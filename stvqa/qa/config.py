@@ -53,11 +53,15 @@ class GenerateConfig:
     size_ratio: float = field(default=1.5, metadata={"help": "Size questions need the larger box area to be at least this many times the smaller."})
     position_margin: float = field(default=0.1, metadata={"help": "Orientation questions need the box centres this share of the image apart."})
     distance_ratio: float = field(default=1.5, metadata={"help": "Distance questions need the farther object this many times as far as the nearer."})
+    same_ratio: float = field(default=1.15, metadata={"help": "Size and distance questions answer \"about the same\" when the larger measure is at most this many times the smaller."})
     cell_margin: float = field(default=0.03, metadata={"help": "Instance-location questions need the box centre this share of the image away from a cell border."})
     count_range: tuple[int, int] = field(default=(2, 8), metadata={"help": "Counts asked about (inclusive)."})
 
     def __post_init__(self) -> None:
         check_range("--per-image", self.per_image, 1, 64)
+        if not 1.0 < self.same_ratio < min(self.size_ratio, self.distance_ratio):
+            raise ConfigError(f"same_ratio {self.same_ratio} must lie between 1 and the size and distance ratios",
+                              "Leave a gap between \"about the same\" and a clear difference, e.g. 1.15 and 1.5.")
         if isinstance(self.mix, str):
             object.__setattr__(self, "mix", parse_mix(self.mix))
         object.__setattr__(self, "mix", tuple((str(k), float(v)) for k, v in self.mix))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..scenes import iter_scene_file, object_name_counts
+from ..scenes import iter_scene_file
 from .config import GenerateConfig
 from .templates import generate_for_scene, schedule
 
@@ -27,13 +27,6 @@ class Generator:
     help: str
 
 
-def dataset_vocabulary(name_counts: Counter, limit: int = 400) -> tuple[str, ...]:
-    """The most frequent object names of the dataset, where existence questions find their "no" objects.
-    Ties at the cut-off go by name, so the choice never depends on the order the counts came in."""
-    ranked = sorted(name_counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return tuple(sorted(name for name, _ in ranked[:limit]))
-
-
 def unfilled_slots(scene: dict[str, Any], cfg: GenerateConfig, samples: Rows, reason: str) -> Rows:
     """The scheduled slots of an image that got no question, as rows for rejects.parquet."""
     filled = {s["sample_id"] for s in samples}
@@ -43,9 +36,9 @@ def unfilled_slots(scene: dict[str, Any], cfg: GenerateConfig, samples: Rows, re
 
 
 def template_questions(scenes_path: Path, cfg: GenerateConfig) -> Iterator[tuple[Rows, Rows]]:
-    vocabulary = dataset_vocabulary(object_name_counts(scenes_path))
+    """Image by image, from the image alone: shards of a build generate exactly what one build would."""
     for scene in iter_scene_file(scenes_path):
-        samples = generate_for_scene(scene, cfg, vocabulary, Counter())
+        samples = generate_for_scene(scene, cfg, Counter())
         yield samples, unfilled_slots(scene, cfg, samples, "no_candidate")
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -36,3 +37,14 @@ def permutation(n: int, *parts: object) -> list[int]:
 def sample(items: Sequence[T], k: int, *parts: object) -> list[T]:
     """`k` distinct items, in a hash-determined order."""
     return [items[i] for i in permutation(len(items), *parts)[:k]]
+
+
+def weighted_sample(items: Sequence[T], weights: Sequence[float], k: int, *parts: object) -> list[T]:
+    """`k` distinct items drawn with probability proportional to their weights, from a hash of `parts`
+    (Efraimidis-Spirakis: the items with the smallest -log(u) / weight win).
+
+    >>> weighted_sample("abc", [1, 0, 1], 2, "x") in (["a", "c"], ["c", "a"])
+    True
+    """
+    keyed = sorted((-math.log(max(unit(*parts, i), 1e-300)) / w, i) for i, w in enumerate(weights) if w > 0)
+    return [items[i] for _, i in keyed[:k]]

@@ -1,49 +1,59 @@
 """The template generator: deterministic multiple-choice questions for the nine spatial categories.
 
-Every answer is computed from the scene graph and the boxes, never guessed. For each image, a seeded
-scheduler assigns categories to question slots up front (see `schedule`), so generation is
-order-independent and can run in any number of processes. Candidates of a category are ranked by
-salience (stvqa.focus), and the k-th slot of a category takes the k-th best candidate.
+Every answer is computed from the scene graph and the boxes, never guessed, and every question names
+only things a person can point at, each by a phrase that picks out exactly one object (see
+`scene_view.py`). For each image, a seeded scheduler assigns categories to question slots up front
+(see `schedule`), so generation is order-independent and can run in any number of processes.
 
-Difficulty rules (`level`):
-  * base: existence and size are easy; relation, orientation, instance_location and count (up to 3)
-    are medium; reach, depth, distance and count (4 or more) are hard;
-  * one step harder when the smallest object involved covers under 1% of the image, one step easier
-    when every object involved covers over 10%.
-Rating (1-10): 2 + 5 x salience (mean salience of the objects involved, saturating at 0.5) + 3 x clarity
-(how far the deciding quantity is from its threshold, per category), rounded and clipped to 1..10.
+What keeps the answer out of the text: answers and distractors of relation and reach questions come from
+one canonical predicate vocabulary (`stvqa/lexicon/predicates.yaml`), distractors must be false for the
+pair; count options are four consecutive numbers with the answer at a uniformly drawn rank; size and
+distance offer "about the same" and ask it when it is true; existence draws "yes" and "no" objects from
+one vocabulary of common things (`stvqa/lexicon/settings.yaml`); one image never asks about one pair twice.
+
+Rating (1-10) is 10 minus the measured risks that a person would disagree with the answer: small boxes,
+boxes covered by others, a thing that needs a referring expression, a deciding quantity close to its
+threshold. Level (easy/medium/hard) measures difficulty: small or many objects, closeness to the
+threshold, and the category's inherent difficulty.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import yaml
 
-from ..focus import LOW_SALIENCE_PREDICATES, focus, is_low_salience_object, object_salience
-from ..names import lemma_phrase
+from ..lexicon import objecthood, predicates, settings
+from ..records import LETTERS, LEVELS
 from ..resources import resource_path
 from . import geometry as geo
-from ..records import LETTERS, LEVELS
 from .config import GenerateConfig
-from .hashing import choose, permutation, sample, unit
-from .vocabulary import (
-    DEPTH_BEHIND,
-    DEPTH_FRONT,
-    INTERACTION_ANSWERS,
-    REACH_PREDICATES,
-    SPATIAL_ANSWERS,
-    SPATIAL_PREDICATES,
-    group_of,
-    overlapping,
-    stated_in_front,
-)
+from .english import be, plural, with_article
+from .hashing import permutation, unit, weighted_sample
+from .scene_view import SceneView
 
-MAX_UNIQUE = 16
+SAME = "about the same"
+HARD_CATEGORIES = {"reach": 0.3, "depth": 0.5, "distance": 0.5, "count": 0.3}
+# Counting is safe only where annotators box every instance; these they rarely do (a street's cars and windows).
+RARELY_EXHAUSTIVE = frozenset(
+    "window tree car building leaf cloud light sign pole person brick tile rock flower plant bush book paper letter "
+    "bottle wave umbrella chair".split()
+)
+MIN_COUNT_SHARE = 0.002  # every counted instance covers at least 0.2% of the image: small ones are missed
+
+# Text-only guessers learn how often an option text is the answer. VG's answers are skewed ("on" is most of
+# its spatial predicates, 2 most of its counts), so common answers are kept less often (a hash decides);
+# the debias stage then draws distractors so that every option text has a similar chance of being right.
+ANSWER_KEEP = {"on": 0.25, "in": 0.6, "next to": 0.7, "2": 0.1, "3": 0.7}
+OPTIONS = 3  # answer and distractors of a relation or reach question: one count for all, so it says nothing
+# The answer's rank among the four count options (0 = smallest), by the count: options start at 1, so small
+# counts cannot take high ranks and larger ones make up for it, which leaves the rank near uniform overall.
+COUNT_RANK_WEIGHTS = {2: (1, 1, 0, 0), 3: (1, 1, 1, 0)}
+COUNT_RANK_WEIGHTS_LARGER = (0.1, 0.1, 0.3, 0.5)
 
 
 @cache
@@ -73,227 +83,262 @@ class Candidate:
     template: str
     slots: dict[str, str]  # placeholders of the phrasing
     answer: str
-    distractors: list[str]
-    involved: list[dict[str, Any]]  # objects the question is about
-    clarity: float  # 0..1, how far from the deciding threshold
+    options: list[str]  # the answer and its distractors (ordered by the hash when the sample is made)
+    involved: list[dict[str, Any]]  # objects the question is about: exactly the exported scene
+    clarity: float  # 0..1, how far the deciding quantity is from its threshold
     args: dict[str, Any]  # what verification needs (object ids, class name, ...)
-    base_level: str
-    pool: tuple[str, ...] = ()  # distractors are drawn from here when the sample is made (only chosen candidates pay)
+    pair: frozenset[str] = field(default_factory=frozenset)  # objects whose pairing one image asks about once
     swappable: bool = False  # the order of {a} and {b} in the question is drawn when the sample is made
 
 
-class SceneView:
-    """Indexes over one canonical scene graph that every category uses."""
-
-    def __init__(self, scene: dict[str, Any]) -> None:
-        self.scene = scene
-        self.width, self.height = scene["width"], scene["height"]
-        self.objects = scene["objects"]
-        self.by_id = {o["id"]: o for o in self.objects}
-        self.name_counts = Counter(o["name"] for o in self.objects)
-        self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.objects}
-        # The most salient objects with a unique name; pairwise categories look at the top MAX_UNIQUE only,
-        # which bounds the work per image (VG images have up to a few hundred objects).
-        unique = sorted(
-            (o for o in self.objects if self.name_counts[o["name"]] == 1 and not is_low_salience_object(o["name"])),
-            key=lambda o: (-self.salience[o["id"]], o["id"]),
-        )
-        self.unique_ids = {o["id"] for o in unique}  # every uniquely named object: stated triples may use any
-        self.unique = unique[:MAX_UNIQUE]
-        self.centres = {o["id"]: geo.centre(o["bbox"]) for o in self.unique}
-        self.predicates: dict[tuple[str, str], set[str]] = {}
-        for r in scene["relationships"]:
-            self.predicates.setdefault((r["subject"], r["object"]), set()).add(r["predicate"])
-        self.names_present = set(self.name_counts)
-
-    def share(self, obj) -> float:
-        return geo.area(obj["bbox"]) / (self.width * self.height)
-
-    def unique_triples(self, predicates) -> list[tuple[dict, str, dict]]:
-        triples = []
-        for r in self.scene["relationships"]:
-            s, o = self.by_id[r["subject"]], self.by_id[r["object"]]
-            if r["predicate"] in predicates and s["name"] != o["name"] and s["id"] in self.unique_ids and o["id"] in self.unique_ids:
-                triples.append((s, r["predicate"], o))
-        return sorted(triples, key=lambda t: (-(self.salience[t[0]["id"]] + self.salience[t[2]["id"]]), t[0]["id"], t[1], t[2]["id"]))
+def _slots(view: SceneView, **objects: dict) -> dict[str, str]:
+    slots = {key: view.phrase[o["id"]] for key, o in objects.items()}
+    if "a" in slots:
+        slots["be_a"] = be(slots["a"])
+    return slots
 
 
-def _pairs(view: SceneView) -> list[tuple[dict, dict]]:
-    return [(a, b) for i, a in enumerate(view.unique) for b in view.unique[i + 1 :]]
+def _pairs(view: SceneView, by_position: bool = True) -> list[tuple[dict, dict]]:
+    things = [o for o in view.named if by_position or view.refers_by[o["id"]] != "position"]
+    return [(a, b) for i, a in enumerate(things) for b in things[i + 1 :]
+            if objecthood.canonical(a["name"]) != objecthood.canonical(b["name"])]
 
 
-def _triple_candidates(view: SceneView, template: str, predicates, answers: tuple[str, ...], synonyms, clarity: float,
-                       level: str, limit: int) -> list[Candidate]:
-    """Questions about stated triples: the predicate is the answer; distractors are answers that neither
-    the answer nor any other predicate stated for the pair covers (through `synonyms`)."""
-    out = []
-    for s, predicate, o in view.unique_triples(predicates):
-        stated = {predicate, *view.predicates.get((s["id"], o["id"]), ())}
-        taken = {p for q in stated for p in synonyms(q)}
-        pool = tuple(p for p in answers if p not in taken)
-        out.append(Candidate(template, {"a": s["name"], "b": o["name"]}, predicate, [], [s, o], clarity,
-                             {"a": s["id"], "b": o["id"], "predicate": predicate}, level, pool=pool))
-        if len(out) >= limit:
-            break
-    return out
+def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, key: str) -> list[Candidate]:
+    """Questions about stated triples: the canonical predicate is the answer; distractors are predicates of
+    the same kind that are false for the pair (incompatible with everything stated, refuted by the boxes
+    where they can decide), drawn from the same vocabulary as the answers."""
+    vocabulary = set(predicates.answer_vocabulary(kind))
+    out, seen = [], set()
+    for r in view.scene["relationships"]:
+        s, o = view.by_id[r["subject"]], view.by_id[r["object"]]
+        if s["id"] not in view.phrase or o["id"] not in view.phrase or objecthood.canonical(s["name"]) == objecthood.canonical(o["name"]):
+            continue
+        answer = predicates.canonical(r["predicate"])
+        if answer not in vocabulary or (s["id"], o["id"], answer) in seen:
+            continue
+        seen.add((s["id"], o["id"], answer))
+        if predicates.refuted_by_boxes(answer, s["bbox"], o["bbox"], view.width, view.height):
+            continue  # the annotation contradicts its own boxes
+        stated = view.predicates[(s["id"], o["id"])]
+        pool = predicates.distractors(answer, s["bbox"], o["bbox"], view.width, view.height, also_true=set(stated))
+        if len(pool) < OPTIONS - 1 or unit(key, "keep", s["id"], o["id"]) >= ANSWER_KEEP.get(answer, 1.0):
+            continue
+        pool = [predicates.phrase(p) for p in pool]
+        chosen = [pool[i] for i in permutation(len(pool), key, "distractors", s["id"], o["id"])[: OPTIONS - 1]]
+        out.append(Candidate(category, _slots(view, a=s, b=o), predicates.phrase(answer), [predicates.phrase(answer), *chosen],
+                             [s, o], 0.6 if category == "relation" else 0.7,
+                             {"a": s["id"], "b": o["id"], "predicate": answer, "pool": pool}, frozenset((s["id"], o["id"]))))
+    out.sort(key=lambda c: (-sum(view.salience[x["id"]] for x in c.involved), c.args["a"], c.args["b"], c.answer))
+    return out[:limit]
 
 
 def relation_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
-    return _triple_candidates(view, "relation", SPATIAL_PREDICATES - REACH_PREDICATES - LOW_SALIENCE_PREDICATES, SPATIAL_ANSWERS,
-                              group_of, 0.6, "medium", limit)
+    return _triple_candidates(view, "relation", "spatial", limit, key)
 
 
 def reach_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
-    return _triple_candidates(view, "reach", REACH_PREDICATES - LOW_SALIENCE_PREDICATES, INTERACTION_ANSWERS,
-                              lambda p: {p}, 0.7, "hard", limit)
+    return _triple_candidates(view, "reach", "interaction", limit, key)
+
+
+def _compare(x: float, y: float, ratio: float, same: float) -> tuple[str, float] | None:
+    """'x' / 'y' when one is at least `ratio` times the other, SAME when within `same`, else None (unclear)."""
+    big, small = max(x, y), max(min(x, y), 1e-9)
+    if big >= ratio * small:
+        return ("x" if x > y else "y"), min(1.0, (big / small - ratio) / 3 + 0.3)
+    if big <= same * small:
+        return SAME, min(1.0, (same - big / small) / (same - 1) + 0.3)
+    return None
 
 
 def size_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     for a, b in _pairs(view):
-        big, small = (a, b) if geo.area(a["bbox"]) >= geo.area(b["bbox"]) else (b, a)
-        ratio = geo.area(big["bbox"]) / max(geo.area(small["bbox"]), 1e-9)
-        if ratio < cfg.size_ratio:
+        found = _compare(geo.area(a["bbox"]), geo.area(b["bbox"]), cfg.size_ratio, cfg.same_ratio)
+        if found is None:
             continue
-        out.append(Candidate("size", {"a": a["name"], "b": b["name"]}, big["name"], [small["name"]], [a, b],
-                             min(1.0, (ratio - cfg.size_ratio) / 3), {"larger": big["id"], "smaller": small["id"]}, "easy", swappable=True))
-        if len(out) >= limit:
-            break
-    return out
+        verdict, clarity = found
+        pa, pb = view.phrase[a["id"]], view.phrase[b["id"]]
+        answer = {"x": pa, "y": pb, SAME: SAME}[verdict]
+        out.append(Candidate("size", _slots(view, a=a, b=b), answer, [answer, *(t for t in (pa, pb, SAME) if t != answer)], [a, b], clarity,
+                             {"a": a["id"], "b": b["id"]}, frozenset((a["id"], b["id"])), swappable=True))
+    return _prefer_balance(out, key, limit)
 
 
 def orientation_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
-    for a, b in _pairs(view):
+    for a, b in _pairs(view, by_position=False):  # "the chair on the left" would give a left/right answer away
         if unit(key, "orientation-order", a["id"], b["id"]) < 0.5:
             a, b = b, a
-        side = geo.horizontal_order(a["bbox"], b["bbox"], view.width, cfg.position_margin)
-        if side:
-            gap = abs(geo.centre(a["bbox"])[0] - geo.centre(b["bbox"])[0]) / view.width
-            out.append(Candidate("orientation_horizontal", {"a": a["name"], "b": b["name"]}, side, ["right" if side == "left" else "left"],
-                                 [a, b], min(1.0, gap / 0.5), {"a": a["id"], "b": b["id"], "axis": "horizontal"}, "medium"))
-        else:
-            vertical = geo.vertical_order(a["bbox"], b["bbox"], view.height, cfg.position_margin)
-            if vertical:
-                gap = abs(geo.centre(a["bbox"])[1] - geo.centre(b["bbox"])[1]) / view.height
-                out.append(Candidate("orientation_vertical", {"a": a["name"], "b": b["name"]}, vertical, ["below" if vertical == "above" else "above"],
-                                     [a, b], min(1.0, gap / 0.5), {"a": a["id"], "b": b["id"], "axis": "vertical"}, "medium"))
-        if len(out) >= limit:
-            break
-    return out
+        for axis, order, extent, labels in (("horizontal", geo.horizontal_order, view.width, ("left", "right")),
+                                             ("vertical", geo.vertical_order, view.height, ("above", "below"))):
+            side = order(a["bbox"], b["bbox"], extent, cfg.position_margin)
+            if side:
+                i = 0 if axis == "horizontal" else 1
+                gap = abs(geo.centre(a["bbox"])[i] - geo.centre(b["bbox"])[i]) / extent
+                out.append(Candidate(f"orientation_{axis}", _slots(view, a=a, b=b), side, list(labels), [a, b], min(1.0, gap / 0.5),
+                                     {"a": a["id"], "b": b["id"], "axis": axis}, frozenset((a["id"], b["id"]))))
+                break
+    return out[:limit]
 
 
 def instance_location_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
-    for a in view.unique:
+    for a in view.named:
+        if view.refers_by[a["id"]] == "position":
+            continue
         cell, margin = geo.grid_cell(a["bbox"], view.width, view.height)
         if margin < cfg.cell_margin:
             continue
         others = [c for c in geo.ALL_CELLS if c != cell]
-        out.append(Candidate("instance_location", {"a": a["name"]}, cell, [], [a], min(1.0, margin / (1 / 6)), {"a": a["id"]}, "medium",
-                             pool=tuple(others)))
-        if len(out) >= limit:
-            break
-    return out
+        distractors = [others[i] for i in permutation(len(others), key, "cells", a["id"])[:3]]
+        out.append(Candidate("instance_location", _slots(view, a=a), cell, [cell, *distractors], [a], min(1.0, margin / (1 / 6)),
+                             {"a": a["id"], "pool": others}, frozenset((a["id"],))))
+    return out[:limit]
 
 
 def depth_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
-    for s, predicate, o in view.unique_triples(DEPTH_FRONT | DEPTH_BEHIND):
-        if len(stated_in_front(view.scene["relationships"], s["id"], o["id"])) > 1:
-            continue  # the graph says both "a in front of b" and "b in front of a"
-        closer, farther = (s, o) if predicate in DEPTH_FRONT else (o, s)
-        out.append(Candidate("depth", {"a": s["name"], "b": o["name"]}, closer["name"], [farther["name"]], [s, o], 0.8,
-                             {"closer": closer["id"], "farther": farther["id"], "stated_by": predicate}, "hard", swappable=True))
-        if len(out) >= limit:
-            break
-    return out
+    for (s_id, o_id), stated in view.predicates.items():
+        depth = {predicates.canonical(p) for p in stated} & {"in front of", "behind"}
+        reverse = {predicates.canonical(p) for p in view.predicates.get((o_id, s_id), [])} & {"in front of", "behind"}
+        if len(depth) != 1 or (reverse and reverse != {"behind" if depth == {"in front of"} else "in front of"}):
+            continue  # no statement, or the graph says both "a in front of b" and "b in front of a"
+        s, o = view.by_id[s_id], view.by_id[o_id]
+        if s_id not in view.phrase or o_id not in view.phrase or objecthood.canonical(s["name"]) == objecthood.canonical(o["name"]):
+            continue
+        closer, farther = (s, o) if depth == {"in front of"} else (o, s)
+        pc, pf = view.phrase[closer["id"]], view.phrase[farther["id"]]
+        out.append(Candidate("depth", _slots(view, a=s, b=o), pc, [pc, pf], [s, o], 0.8,
+                             {"closer": closer["id"], "farther": farther["id"]}, frozenset((s_id, o_id)), swappable=True))
+    out.sort(key=lambda c: (-sum(view.salience[x["id"]] for x in c.involved), c.args["closer"], c.args["farther"]))
+    return out[:limit]
 
 
 def distance_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
-    diagonal = (view.width**2 + view.height**2) ** 0.5
-    for ref in view.unique:
-        rx, ry = view.centres[ref["id"]]
-        others = [o for o in view.unique if o is not ref]
-        distances = {o["id"]: ((view.centres[o["id"]][0] - rx) ** 2 + (view.centres[o["id"]][1] - ry) ** 2) ** 0.5 for o in others}
+    for ref in view.named:
+        others = [o for o in view.named if o is not ref and objecthood.canonical(o["name"]) != objecthood.canonical(ref["name"])]
         for i, a in enumerate(others):
             for b in others[i + 1 :]:
-                da, db = distances[a["id"]], distances[b["id"]]
-                near, far, dn, df = (a, b, da, db) if da <= db else (b, a, db, da)
-                if df < cfg.distance_ratio * max(dn, 1e-9) or df - dn < 0.1 * diagonal:
+                if objecthood.canonical(a["name"]) == objecthood.canonical(b["name"]):
                     continue
-                out.append(Candidate("distance", {"ref": ref["name"], "a": a["name"], "b": b["name"]}, near["name"], [far["name"]],
-                                     [ref, a, b], min(1.0, (df - dn) / (0.5 * diagonal)), {"ref": ref["id"], "nearer": near["id"], "farther": far["id"]},
-                                     "hard", swappable=True))
-                if len(out) >= limit:
-                    return out
+                da, db = geo.centre_distance(ref["bbox"], a["bbox"]), geo.centre_distance(ref["bbox"], b["bbox"])
+                found = _compare(db, da, cfg.distance_ratio, cfg.same_ratio)  # the nearer one wins: compare reversed
+                if found is None:
+                    continue
+                verdict, clarity = found
+                pa, pb = view.phrase[a["id"]], view.phrase[b["id"]]
+                answer = {"x": pa, "y": pb, SAME: SAME}[verdict]
+                out.append(Candidate("distance", _slots(view, ref=ref, a=a, b=b), answer, [answer, *(t for t in (pa, pb, SAME) if t != answer)],
+                                     [ref, a, b], clarity, {"ref": ref["id"], "a": a["id"], "b": b["id"]}, frozenset((ref["id"], a["id"], b["id"])),
+                                     swappable=True))
+        if len(out) >= 8 * limit:
+            break
+    return _prefer_balance(out, key, limit)
+
+
+def _prefer_balance(candidates: list[Candidate], key: str, limit: int) -> list[Candidate]:
+    """Candidates of each answer kind (a named object, or SAME) in turn, so SAME is the answer about as
+    often as it is offered divided by the options: its text then says nothing about its truth."""
+    same = [c for c in candidates if c.answer == SAME]
+    named = [c for c in candidates if c.answer != SAME]
+    out = []
+    while (same or named) and len(out) < limit:
+        take_same = same and (not named or unit(key, "same", len(out)) < 1 / 3)
+        out.append((same if take_same else named).pop(0))
     return out
 
 
 def count_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
-    out = []
+    """Only classes whose annotation is plausibly exhaustive: no group box or plural name of the class, no
+    overlapping class annotated apart (men and persons), every instance large enough not to be missed."""
     low, high = cfg.count_range
-    for name, n in sorted(view.name_counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        if not low <= n <= high or is_low_salience_object(name):
+    out = []
+    for name, n in sorted(view.class_counts().items(), key=lambda kv: (-kv[1], kv[0])):
+        if not low <= n <= high or name in RARELY_EXHAUSTIVE:
             continue
-        if any(other != name and other in view.names_present for other in overlapping(name)):
-            continue  # "how many men?" is ambiguous when a "person" is annotated too
-        numbers = [m for m in (n - 1, n + 1, n + 2, n + 3) if m >= 0][:3]
-        instances = [o for o in view.objects if o["name"] == name]
-        plural = _plural(name)
-        out.append(Candidate("count", {"plural": plural, "name": name}, str(n), [str(m) for m in numbers], instances,
-                             1.0 if n <= 4 else 0.5, {"name": name}, "medium" if n <= 3 else "hard"))
+        members = view.instances(name)
+        if any(m["id"] not in view.thing_ids for m in members):
+            continue  # a group box or a plural name of the class: some instances are not boxed one by one
+        if any(objecthood.overlaps(name, o["name"]) and objecthood.canonical(o["name"]) != name for o in view.objects):
+            continue  # "how many men?" with a "person" annotated too
+        if min(view.share(m) for m in members) < MIN_COUNT_SHARE:
+            continue
+        if unit(key, "keep", name) >= ANSWER_KEEP.get(str(n), 1.0):
+            continue
+        weights = COUNT_RANK_WEIGHTS.get(n, COUNT_RANK_WEIGHTS_LARGER)
+        rank = weighted_sample(range(4), weights, 1, key, "count-rank", name)[0]
+        numbers = [str(v) for v in range(n - rank, n - rank + 4)]
+        out.append(Candidate("count", {"plural": plural(name)}, str(n), [str(n), *(v for v in numbers if v != str(n))], members,
+                             1.0 if n <= 4 else 0.6, {"name": name}, frozenset(m["id"] for m in members)))
         if len(out) >= limit:
             break
     return out
 
 
-def existence_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int, vocabulary: tuple[str, ...] = ()) -> list[Candidate]:
-    present_blocked = set().union(*(overlapping(n) for n in view.names_present)) if view.names_present else set()
-    present_lemmas = {lemma_phrase(n) for n in present_blocked}
-    absent = [n for n in vocabulary if n not in present_blocked and lemma_phrase(n) not in present_lemmas and not is_low_salience_object(n)]
+def existence_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
+    """Yes and no from one vocabulary of common things. "No" only for a thing with no synonym, kind or
+    annotators' swap present, from a setting none of the image's things belongs to."""
+    vocabulary = settings.vocabulary()
+    present = {objecthood.canonical(n) for n in view.names_present}
+    blocked = set().union(*(objecthood.related(n) for n in view.names_present)) if view.names_present else set()
+    scene_settings = settings.scene_settings(view.names_present)
+    yes = sorted({c for c in present if c in vocabulary and all(o["id"] in view.thing_ids for o in view.instances(c))})
+    no = [n for n in vocabulary if n not in blocked and n not in present and scene_settings and not settings.settings_of(n) & scene_settings]
     out = []
-    for i, a in enumerate(view.unique):
-        if unit(key, "existence", i) < 0.5 or not absent:
-            out.append(Candidate("existence", {"name": a["name"]}, "yes", ["no"], [a], 1.0, {"name": a["name"], "present": True}, "easy"))
-        else:
-            name = choose(absent, key, "absent", i)
-            out.append(Candidate("existence", {"name": name}, "no", ["yes"], [], 1.0, {"name": name, "present": False}, "easy"))
-        if len(out) >= limit:
+    for i in range(limit):
+        want_yes = unit(key, "existence", i) < 0.5
+        pool = (yes if want_yes else no) or (no if want_yes else yes)
+        if not pool:
             break
+        name = pool[int(unit(key, "existence-name", i) * len(pool))]
+        if name in present:
+            members = view.instances(name)
+            out.append(Candidate("existence", {"a_name": with_article(name)}, "yes", ["yes", "no"], members, 1.0,
+                                 {"name": name, "present": True}, frozenset(m["id"] for m in members)))
+            yes.remove(name)
+        else:
+            out.append(Candidate("existence", {"a_name": with_article(name)}, "no", ["yes", "no"], [], 1.0, {"name": name, "present": False}))
+            no.remove(name)
     return out
 
 
 GENERATORS = {
     "relation": relation_candidates, "reach": reach_candidates, "size": size_candidates, "orientation": orientation_candidates,
     "instance_location": instance_location_candidates, "depth": depth_candidates, "distance": distance_candidates,
-    "count": count_candidates,
+    "count": count_candidates, "existence": existence_candidates,
 }
 
 
-def _plural(name: str) -> str:
-    from lemminflect import getInflection
-
-    words = name.split(" ")
-    forms = getInflection(words[-1], tag="NNS")
-    return " ".join([*words[:-1], forms[0] if forms else words[-1] + "s"])
-
-
-def _level(candidate: Candidate, view: SceneView) -> str:
-    index = LEVELS.index(candidate.base_level)
-    shares = [view.share(o) for o in candidate.involved]
-    if shares and min(shares) < 0.01:
-        index += 1
-    elif shares and min(shares) > 0.10:
-        index -= 1
-    return LEVELS[min(max(index, 0), 2)]
+def risks(candidate: Candidate, view: SceneView) -> dict[str, float]:
+    """What could make a careful person disagree with the answer, each in 0..1."""
+    involved = candidate.involved
+    smallest = min((view.share(o) for o in involved), default=1.0)
+    return {
+        "small": 1.0 if smallest < 0.005 else 0.5 if smallest < 0.02 else 0.0,
+        "occluded": max((view.occlusion(o) for o in involved), default=0.0) ** 2,
+        "referred": max((0.5 if view.refers_by.get(o["id"]) == "attribute" else 0.7 if view.refers_by.get(o["id"]) == "position" else 0.0
+                         for o in involved), default=0.0),
+        "unclear": 1.0 - candidate.clarity,
+    }
 
 
-def _rating(candidate: Candidate, view: SceneView) -> int:
-    saliences = [view.salience[o["id"]] for o in candidate.involved] or [0.5]
-    salience = min(1.0, (sum(saliences) / len(saliences)) / 0.5)
-    return int(min(10, max(1, round(2 + 5 * salience + 3 * candidate.clarity))))
+def rating_and_level(candidate: Candidate, view: SceneView, category: str) -> tuple[int, str]:
+    r = risks(candidate, view)
+    rating = round(10 - 3 * r["small"] - 2 * r["occluded"] - 2 * r["referred"] - 4 * r["unclear"])
+    difficulty = r["small"] + 0.5 * r["referred"] + r["unclear"] + HARD_CATEGORIES.get(category, 0.0) + 0.1 * max(0, len(candidate.involved) - 2)
+    level = LEVELS[0] if difficulty < 0.5 else LEVELS[1] if difficulty < 1.0 else LEVELS[2]
+    return int(min(10, max(1, rating))), level
+
+
+def question_focus(candidate: Candidate, view: SceneView) -> dict[str, Any]:
+    """The question-focused subgraph: exactly the objects the question refers to, and the relations among them."""
+    ids = {o["id"] for o in candidate.involved}
+    objects = [{"id": o["id"], "bbox": [int(v) if float(v).is_integer() else v for v in o["bbox"]]} for o in view.objects if o["id"] in ids]
+    relationships = [{"subject": r["subject"], "predicate": r["predicate"], "object": r["object"]}
+                     for r in view.scene["relationships"] if r["subject"] in ids and r["object"] in ids]
+    return {"objects": objects, "relationships": relationships}
 
 
 def make_sample(candidate: Candidate, view: SceneView, cfg: GenerateConfig, sample_id: str, category: str) -> dict[str, Any]:
@@ -303,50 +348,59 @@ def make_sample(candidate: Candidate, view: SceneView, cfg: GenerateConfig, samp
     slots = dict(candidate.slots)
     if candidate.swappable and unit("order", cfg.seed, sample_id) < 0.5:
         slots["a"], slots["b"] = slots["b"], slots["a"]
+        slots["be_a"] = be(slots["a"])
     question = templates[template_index].format(**slots)
-    distractors = candidate.distractors or sample(candidate.pool, 3, "distractors", cfg.seed, sample_id)
-    texts = [candidate.answer, *distractors][:4]
+    texts = candidate.options[: len(LETTERS)]
     order = permutation(len(texts), "options", cfg.seed, sample_id)
     options = [texts[i] for i in order]
-    letter = LETTERS[options.index(candidate.answer)]
-    subgraph = focus(" ".join([question, *options]) if category != "existence" else question, view.scene)
+    rating, level = rating_and_level(candidate, view, category)
+    texts = {o["id"]: view.phrase[o["id"]] for o in candidate.involved if o["id"] in view.phrase and category not in ("count", "existence")}
+    args = dict(candidate.args, texts=texts) if texts else candidate.args
     return {
         "sample_id": sample_id,
         "image_id": view.scene["image_id"],
         "category": category,
-        "question": question,
+        "question": question[0].upper() + question[1:],
         "options": options,
-        "answer": letter,
+        "answer": LETTERS[options.index(candidate.answer)],
         "answer_text": candidate.answer,
-        "level": _level(candidate, view),
-        "rating": _rating(candidate, view),
-        "focus": json.dumps(subgraph, separators=(", ", ": ")),
-        "args": json.dumps(candidate.args, sort_keys=True),
+        "level": level,
+        "rating": rating,
+        "focus": json.dumps(question_focus(candidate, view), separators=(", ", ": ")),
+        "args": json.dumps(args, sort_keys=True),
         "template": f"{candidate.template}/{template_index}",
         "generator": "template",
     }
 
 
-def generate_for_scene(scene: dict[str, Any], cfg: GenerateConfig, vocabulary: tuple[str, ...], shortfalls: Counter) -> list[dict[str, Any]]:
-    """Questions for one image, following its slot schedule; categories it cannot serve are counted in `shortfalls`."""
+def generate_for_scene(scene: dict[str, Any], cfg: GenerateConfig, shortfalls: Counter) -> list[dict[str, Any]]:
+    """Questions for one image, following its slot schedule; categories it cannot serve are counted in
+    `shortfalls`. One image asks about one pair of objects once, and never repeats a question."""
     view = SceneView(scene)
     samples = []
-    used: Counter = Counter()
     cache_: dict[str, list[Candidate]] = {}
     slots = schedule(scene["image_id"], cfg)
-    wanted = Counter(slots)  # candidate search stops once every slot of a category has one
+    wanted = Counter(slots)
+    asked_pairs: set[frozenset[str]] = set()
+    asked_texts: set[str] = set()
     key = f"{cfg.seed}:{scene['image_id']}"
     for slot, category in enumerate(slots):
         if category not in cache_:
-            if category == "existence":
-                cache_[category] = existence_candidates(view, cfg, key, wanted[category], vocabulary)
-            else:
-                cache_[category] = GENERATORS[category](view, cfg, key, wanted[category])
-        candidates = cache_[category]
-        k = used[category]
-        used[category] += 1
-        if k >= len(candidates):
+            # A few spare candidates per slot: some are taken by pairs other categories already asked about.
+            cache_[category] = GENERATORS[category](view, cfg, key, 3 * wanted[category] + 2)
+        sample = None
+        while cache_[category] and sample is None:
+            candidate = cache_[category].pop(0)
+            if len(candidate.pair) > 1 and any(len(candidate.pair & p) >= 2 for p in asked_pairs):
+                continue
+            made = make_sample(candidate, view, cfg, f"{scene['image_id']}:{slot}", category)
+            if made["question"] in asked_texts:
+                continue
+            sample = made
+            asked_pairs.add(candidate.pair)
+            asked_texts.add(made["question"])
+        if sample is None:
             shortfalls[category] += 1
-            continue
-        samples.append(make_sample(candidates[k], view, cfg, f"{scene['image_id']}:{slot}", category))
+        else:
+            samples.append(sample)
     return samples

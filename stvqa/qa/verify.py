@@ -21,8 +21,10 @@ from ..records import LETTERS, option_text
 from ..schema import schema_errors
 from . import geometry as geo
 from .config import GenerateConfig
+from ..lexicon import objecthood, predicates
 from .hashing import unit
-from .vocabulary import group_of, stated_in_front
+from .scene_view import distinct
+from .templates import SAME
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ class VerifyConfig:
 
 
 _OUTCOME = {True: "verified", None: "unverified", False: "rejected"}
-_OBJECT_ARGS = ("a", "b", "ref", "larger", "smaller", "nearer", "farther", "closer")
+_OBJECT_ARGS = ("a", "b", "ref", "larger", "smaller", "closer", "farther")
 
 
 def verify_samples(samples: Iterable[dict[str, Any]], scene: dict[str, Any] | None, cfg: VerifyConfig, outcomes: Counter) -> tuple[list[dict], list[dict]]:
@@ -112,38 +114,51 @@ def args_from_question(sample: dict[str, Any], scene: dict[str, Any], chosen: st
         axis = {"left": "horizontal", "right": "horizontal", "above": "vertical", "below": "vertical"}.get(chosen)
         return {"a": a, "b": b, "axis": axis} if axis else None
     if category == "size":
-        boxes = {o["id"]: o["bbox"] for o in scene["objects"]}
-        larger, smaller = (a, b) if geo.area(boxes[a]) >= geo.area(boxes[b]) else (b, a)
-        return {"larger": larger, "smaller": smaller}
+        return {"a": a, "b": b}
     if category == "depth":
         closer = a if chosen == names[0] else b
         return {"closer": closer, "farther": b if closer == a else a}
     return None  # distance: which name is the reference cannot be read off reliably
 
 
-def _name(objects, oid) -> str:
-    return objects[oid]["name"]
+def _text(args, objects, oid) -> str:
+    """How the question named the object: its referring phrase when the generator recorded one."""
+    return (args.get("texts") or {}).get(oid) or objects[oid]["name"]
+
+
+def _compare(chosen: str, x: float, y: float, text_x: str, text_y: str, ratio: float, same: float, what: str):
+    """Check a two-object comparison that may be answered "about the same"."""
+    big, small = max(x, y), max(min(x, y), 1e-9)
+    if chosen == SAME:
+        return (True, f"{what}_about_the_same", None) if big <= same * small else (False, f"{what}_not_the_same", None)
+    if chosen not in (text_x, text_y):
+        return False, f"{what}_answer_names_neither", None
+    winner = text_x if x > y else text_y
+    if chosen != winner:
+        return False, f"{what}_contradicts_boxes", None
+    if big < ratio * small:
+        return False, f"{what}_unclear", None
+    return True, f"{what}_matches_boxes", None
 
 
 def _check_relation(sample, scene, objects, args, chosen, cfg):
-    if not {"a", "b"} <= args.keys():
-        return None, "objects_not_identified", sample
-    stated = {r["predicate"] for r in scene["relationships"] if r["subject"] == args["a"] and r["object"] == args["b"]}
-    if chosen in stated or any(chosen in group_of(p) for p in stated):
-        return True, "relation_in_graph", sample
-    return False, "relation_not_in_graph", sample
+    stated_raw = [r["predicate"] for r in scene["relationships"] if r["subject"] == args["a"] and r["object"] == args["b"]]
+    stated = {c for p in stated_raw if (c := predicates.canonical(p))}
+    stated |= {i for c in stated for i in predicates.implied(c)}
+    answer = predicates.canonical(chosen)
+    if answer is None or answer not in stated:
+        return False, "relation_not_in_graph", sample
+    others = [o for o in sample["options"] if o != chosen]
+    if any((c := predicates.canonical(o)) and (c in stated or predicates.compatible(c, answer)) for o in others):
+        return False, "relation_distractor_also_true", sample
+    return True, "relation_in_graph", sample
 
 
 def _check_size(sample, scene, objects, args, chosen, cfg):
-    larger, smaller = objects[args["larger"]], objects[args["smaller"]]
-    a_area, b_area = geo.area(larger["bbox"]), geo.area(smaller["bbox"])
-    if chosen == smaller["name"] and b_area > a_area:
-        larger, smaller, a_area, b_area = smaller, larger, b_area, a_area
-    if chosen != larger["name"] or a_area < b_area:
-        return False, "size_answer_contradicts_boxes", sample
-    if a_area < cfg.thresholds.size_ratio * max(b_area, 1e-9):
-        return False, "size_ratio_unclear", sample
-    return True, "size_matches_boxes", sample
+    a, b = args.get("a") or args.get("larger"), args.get("b") or args.get("smaller")
+    verdict, reason, _ = _compare(chosen, geo.area(objects[a]["bbox"]), geo.area(objects[b]["bbox"]), _text(args, objects, a),
+                                  _text(args, objects, b), cfg.thresholds.size_ratio, cfg.thresholds.same_ratio, "size")
+    return verdict, reason, sample
 
 
 def _check_orientation(sample, scene, objects, args, chosen, cfg):
@@ -166,29 +181,49 @@ def _check_instance_location(sample, scene, objects, args, chosen, cfg):
     return True, "cell_matches_box", sample
 
 
+def stated_in_front(relationships: list[dict[str, str]], a: str, b: str) -> set[str]:
+    """Which of objects a and b the graph says is in front (both, when its statements disagree)."""
+    front = set()
+    for r in relationships:
+        if {r["subject"], r["object"]} == {a, b}:
+            predicate = predicates.canonical(r["predicate"])
+            if predicate == "in front of":
+                front.add(r["subject"])
+            elif predicate == "behind":
+                front.add(r["object"])
+    return front
+
+
 def _check_depth(sample, scene, objects, args, chosen, cfg):
     front = stated_in_front(scene["relationships"], args.get("closer"), args.get("farther"))
     if not front:
         return None, "depth_not_stated", sample
     if len(front) > 1:
         return False, "depth_graph_contradicts_itself", sample
-    return (True, "depth_stated_in_graph", sample) if chosen == _name(objects, front.pop()) else (False, "depth_contradicts_graph", sample)
+    truth = _text(args, objects, front.pop())
+    return (True, "depth_stated_in_graph", sample) if chosen == truth else (False, "depth_contradicts_graph", sample)
 
 
 def _check_distance(sample, scene, objects, args, chosen, cfg):
-    ref, near, far = (objects[args[k]]["bbox"] for k in ("ref", "nearer", "farther"))
-    dn, df = geo.centre_distance(ref, near), geo.centre_distance(ref, far)
-    truth = _name(objects, args["nearer"]) if dn < df else _name(objects, args["farther"])
-    if chosen != truth:
-        return False, "distance_contradicts_boxes", sample
-    if max(dn, df) < cfg.thresholds.distance_ratio * max(min(dn, df), 1e-9):
-        return False, "distance_unclear", sample
-    return True, "distance_matches_boxes", sample
+    if "ref" not in args or "a" not in args:
+        return None, "objects_not_identified", sample
+    ref = objects[args["ref"]]["bbox"]
+    a, b = args["a"], args["b"]
+    da, db = geo.centre_distance(ref, objects[a]["bbox"]), geo.centre_distance(ref, objects[b]["bbox"])
+    # The nearer one is the answer: compare the distances the other way round.
+    verdict, reason, _ = _compare(chosen, db, da, _text(args, objects, a), _text(args, objects, b),
+                                  cfg.thresholds.distance_ratio, cfg.thresholds.same_ratio, "distance")
+    return verdict, reason, sample
+
+
+def _instances(scene, name: str) -> int:
+    """Objects of the class `name` in the scene, each annotated-twice object once."""
+    canonical = objecthood.canonical(name)
+    return len(distinct([o for o in scene["objects"] if objecthood.canonical(o["name"]) == canonical]))
 
 
 def _check_count(sample, scene, objects, args, chosen, cfg):
-    name = args.get("name")
-    truth = sum(o["name"] == name for o in scene["objects"])
+    truth = _instances(scene, args.get("name") or "")
     if truth == 0:
         return False, "count_object_not_in_graph", sample  # never "corrected" to 0: the name is simply not annotated
     if chosen == str(truth):
@@ -205,11 +240,14 @@ def _check_count(sample, scene, objects, args, chosen, cfg):
 
 
 def _check_existence(sample, scene, objects, args, chosen, cfg):
-    name = args.get("name")
-    present = any(o["name"] == name for o in scene["objects"])
+    name = args.get("name") or ""
     if chosen not in ("yes", "no"):
         return False, "existence_answer_not_yes_no", sample
-    return (True, "existence_matches_graph", sample) if (chosen == "yes") == present else (False, "existence_contradicts_graph", sample)
+    if chosen == "yes":
+        return (True, "existence_matches_graph", sample) if _instances(scene, name) else (False, "existence_contradicts_graph", sample)
+    if any(objecthood.overlaps(name, o["name"]) for o in scene["objects"]):
+        return False, "existence_no_but_related_present", sample  # "no street" beside an annotated road
+    return True, "existence_matches_graph", sample
 
 
 CHECKS = {

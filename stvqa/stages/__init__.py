@@ -15,10 +15,11 @@ from ..qa.export import ExportConfig
 from ..qa.verify import VerifyConfig
 from ..rundir import RunDir
 from ..runner import Stage, StageResult, run_stages
-from . import export, generate, load, verify
+from . import debias, export, generate, load, verify
+from .debias import DebiasConfig
 from .load import LoadConfig
 
-BUILD: tuple[Stage, ...] = (load.STAGE, generate.STAGE, verify.STAGE, export.STAGE)
+BUILD: tuple[Stage, ...] = (load.STAGE, generate.STAGE, verify.STAGE, debias.STAGE, export.STAGE)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class BuildConfig:
     load: LoadConfig = LoadConfig()
     generate: GenerateConfig = GenerateConfig()
     verify: VerifyConfig = VerifyConfig()
+    debias: DebiasConfig = DebiasConfig()
     export: ExportConfig = ExportConfig()
 
     def of(self, stage: Stage) -> Any:
@@ -42,7 +44,7 @@ def check(cfg: BuildConfig) -> None:
 
 
 def build(run: RunDir, cfg: BuildConfig, progress: Progress | None = None, force: bool = False) -> list[StageResult]:
-    """load -> generate -> verify -> export, each skipped when its inputs and config are unchanged."""
+    """load -> generate -> verify -> debias -> export, each skipped when its inputs and config are unchanged."""
     assert {f.name for f in fields(BuildConfig)} == {s.name for s in BUILD}, "every stage needs a config"
     return run_stages(run, [(stage, cfg.of(stage)) for stage in BUILD], progress, force)
 

@@ -15,7 +15,7 @@ from ..rundir import remove_temporaries
 from ..runner import Outcome, Stage, StageIO
 from ..scenes import iter_scene_file
 from .load import SCENES_FILE
-from .verify import QA_FILE
+from .debias import QA_DEBIASED_FILE
 
 DATASET_DIR = "dataset"
 
@@ -46,7 +46,7 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
     target = target_of(io.run.path, cfg)
     check_target(target, io.run.path, data_dir, cfg)
     remove_temporaries(target.parent, prefix=f".{target.name}.")  # what a killed export left beside its target
-    samples = pl.read_parquet(io.path(QA_FILE)).to_dicts()
+    samples = pl.read_parquet(io.path(QA_DEBIASED_FILE)).to_dicts()
     stats: Counter = Counter()
     tmp = io.output(str(target), directory=True)
     columns = ["image_id", "width", "height", "image_path", "image_status", "image_bytes"]
@@ -73,5 +73,5 @@ def record_name(cfg: ExportConfig) -> str:
     return "export" if not cfg.out else f"export {Path(cfg.out).expanduser().resolve()}"
 
 
-STAGE = Stage("export", export, ExportConfig, reads=(SCENES_FILE, QA_FILE), outputs_of=outputs, record_name=record_name,
+STAGE = Stage("export", export, ExportConfig, reads=(SCENES_FILE, QA_DEBIASED_FILE), outputs_of=outputs, record_name=record_name,
               help="verified questions -> Hugging Face Parquet (dataset/)")

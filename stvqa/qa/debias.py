@@ -1,0 +1,111 @@
+"""Distractors drawn so that no option text gives the answer away.
+
+A text-only guesser learns P(correct | option text): in VG "on" is the answer of most spatial questions and
+"center" of many location questions, so if distractors were drawn uniformly, "on" among the options would
+mostly be right. Here each question's distractors are re-drawn from its valid pool (recorded by the
+generator: every text in it is false for the question) with weights fitted over the whole table, so that
+each text is offered about (options - 1) times as often as a distractor as it is the answer: then
+P(correct | offered) is near 1 / options for every text. Works on the whole table, so it runs after a
+merge of shards and gives the same result as on one build.
+
+Some texts cannot be offered often enough: "near" is compatible with almost every predicate, so it is
+never a valid distractor, and whenever it is offered it is right. Questions whose answer text stays right
+more often than chance + `max_excess` when offered are thinned (a hash of the sample id decides which)
+until it no longer does, and returned as dropped with the reason `answer_text_gives_itself_away`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from ..records import LETTERS
+from .hashing import permutation, unit, weighted_sample
+
+MIN_OFFERS = 30  # a text offered fewer times is not thinned: its rate is noise, not a prior a guesser could learn
+ROUNDS = 8  # proportional fitting converges in a few rounds; more changes nothing visible
+MIN_WEIGHT, MAX_WEIGHT = 1e-3, 1e3
+
+
+def fit_weights(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Weights per option text (within one category) such that, in expectation, each text is offered as a
+    distractor (options - 1) times as often as it is the answer."""
+    answers: dict[str, float] = defaultdict(float)
+    for r in rows:
+        answers[r["answer_text"]] += len(r["options"]) - 1
+    weights = {t: 1.0 for r in rows for t in r["pool"]}
+    for _ in range(ROUNDS):
+        offered: dict[str, float] = defaultdict(float)
+        for r in rows:
+            total = sum(weights[t] for t in r["pool"])
+            for t in r["pool"]:
+                offered[t] += (len(r["options"]) - 1) * weights[t] / total
+        for t in weights:
+            target = answers.get(t, 0.0)
+            ratio = (target / offered[t]) if offered[t] else 1.0
+            weights[t] = min(MAX_WEIGHT, max(MIN_WEIGHT, weights[t] * ratio ** 0.5))  # damped: pools overlap
+    return weights
+
+
+def _pool(sample: dict[str, Any]) -> list[str] | None:
+    args = json.loads(sample.get("args") or "null") or {}
+    pool = args.get("pool") if isinstance(args, dict) else None
+    return pool if pool and len(pool) >= len(sample["options"]) - 1 else None
+
+
+def redraw_distractors(samples: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """The samples with distractors re-drawn where the generator recorded a pool (`args["pool"]`);
+    the others are returned as they are. Options are re-ordered by the same seeded hash as generation."""
+    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    out = []
+    for s in sorted(samples, key=lambda s: s["sample_id"]):  # float sums in one order: identical in any process
+        pool = _pool(s)
+        if pool:
+            by_category[s["category"]].append(dict(s, pool=pool))
+        else:
+            out.append(s)
+    for rows in by_category.values():
+        weights = fit_weights(rows)
+        for r in rows:
+            k = len(r["options"]) - 1
+            chosen = weighted_sample(r["pool"], [weights[t] for t in r["pool"]], k, "debias", seed, r["sample_id"])
+            texts = [r["answer_text"], *chosen]
+            options = [texts[i] for i in permutation(len(texts), "options", seed, r["sample_id"])]
+            row = {k2: v for k2, v in r.items() if k2 != "pool"}
+            out.append(dict(row, options=options, answer=LETTERS[options.index(r["answer_text"])]))
+    return sorted(out, key=lambda s: s["sample_id"])
+
+
+def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
+    """(kept, dropped): per category, questions whose answer text is right more often than chance +
+    `max_excess` among the questions that offer it are thinned to that rate."""
+    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s in samples:
+        by_category[s["category"]].append(s)
+    kept, dropped = [], []
+    for rows in by_category.values():
+        chance = sum(1 / len(r["options"]) for r in rows) / len(rows)
+        limit = min(chance + max_excess, 0.999)
+        answered: dict[str, int] = defaultdict(int)
+        offered: dict[str, int] = defaultdict(int)
+        for r in rows:
+            answered[r["answer_text"]] += 1
+            for t in r["options"]:
+                offered[t] += 1
+        keep_share = {}
+        for t, a in answered.items():
+            as_distractor = offered[t] - a
+            keep_share[t] = 1.0 if offered[t] < MIN_OFFERS else min(1.0, limit * as_distractor / ((1 - limit) * a))
+        for r in rows:
+            if unit("thin", seed, r["sample_id"]) < keep_share[r["answer_text"]]:
+                kept.append(r)
+            else:
+                dropped.append(dict(r, reject_reason="answer_text_gives_itself_away"))
+    return sorted(kept, key=lambda s: s["sample_id"]), dropped
+
+
+def debias_options(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
+    """Distractors re-drawn, give-aways thinned, and distractors re-drawn for what is left: (kept, dropped)."""
+    kept, dropped = thin_giveaways(redraw_distractors(samples, seed), seed, max_excess)
+    return redraw_distractors(kept, seed), dropped

@@ -1,0 +1,140 @@
+"""What a question may name in one scene: things (not stuff, regions, parts or debris), group boxes set
+apart, and a referring expression for each thing that picks out exactly one object.
+
+A scene graph is an annotation, not the image: VG boxes a group of trees as one more "tree", names the
+sky and the room as objects, and boxes the same person as "man" and "guy". Questions are asked only
+about what a person looking at the image would agree is one identifiable thing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from ..focus import object_salience
+from ..lexicon import objecthood
+from ..normalize import iou
+from . import geometry as geo
+from .english import printable_name
+
+MAX_THINGS = 16  # pairwise categories look at the most salient things only: bounded work per image
+# Attributes that tell instances apart as a person would ("the white chair"); others ("indoors", "on") do not.
+REFERRING_ATTRIBUTES = frozenset(
+    "white black brown green blue grey red yellow silver orange beige pink tan gold purple wooden metal plastic glass".split()
+)
+_SAME_ATTRIBUTE = {"gray": "grey", "wood": "wooden", "metallic": "metal"}
+DUPLICATE_IOU = 0.5  # two boxes this alike are one object annotated twice ("man" and "guy")
+
+
+def contains(outer, inner, share: float = 0.8) -> bool:
+    """At least `share` of the inner box lies inside the outer box."""
+    ix = max(0.0, min(outer[2], inner[2]) - max(outer[0], inner[0]))
+    iy = max(0.0, min(outer[3], inner[3]) - max(outer[1], inner[1]))
+    return ix * iy >= share * geo.area(inner) > 0
+
+
+class SceneView:
+    """Indexes over one canonical scene graph that every category uses."""
+
+    def __init__(self, scene: dict[str, Any]) -> None:
+        self.scene = scene
+        self.width, self.height = scene["width"], scene["height"]
+        self.objects = scene["objects"]
+        self.by_id = {o["id"]: o for o in self.objects}
+        self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.objects}
+        self.group_boxes = self._group_boxes()
+        self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"]) and o["id"] not in self.group_boxes]
+        self.thing_ids = {o["id"] for o in self.things}
+        self.phrase, self.refers_by = self._referring_expressions()
+        ranked = sorted((o for o in self.things if o["id"] in self.phrase), key=lambda o: (-self.salience[o["id"]], o["id"]))
+        self.named = ranked[:MAX_THINGS]
+        self.predicates: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for r in scene["relationships"]:
+            self.predicates[(r["subject"], r["object"])].append(r["predicate"])
+        self.names_present = {o["name"] for o in self.objects}
+
+    def _group_boxes(self) -> set[str]:
+        """Boxes around several objects of the same kind ("tree.4" around trees 1-3), and plural names."""
+        groups = {o["id"] for o in self.objects if objecthood.is_group_name(o["name"])}
+        for outer in self.objects:
+            inside = [o for o in self.objects if o is not outer and objecthood.overlaps(outer["name"], o["name"])
+                      and contains(outer["bbox"], o["bbox"]) and iou(outer["bbox"], o["bbox"]) < DUPLICATE_IOU]
+            if len(inside) >= 2:
+                groups.add(outer["id"])
+        return groups
+
+    def rivals(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        """Other objects a question naming `obj` could also mean: names that overlap, boxes that differ."""
+        return [o for o in self.objects if o is not obj and objecthood.overlaps(obj["name"], o["name"])
+                and iou(obj["bbox"], o["bbox"]) < DUPLICATE_IOU]
+
+    def _referring_expressions(self) -> tuple[dict[str, str], dict[str, str]]:
+        """id -> how a question names the object, and how the phrase was found (name, attribute, position)."""
+        phrase, how = {}, {}
+        for obj in self.things:
+            rivals = self.rivals(obj)
+            if not rivals:
+                phrase[obj["id"]], how[obj["id"]] = obj["name"], "name"
+                continue
+            if any(objecthood.canonical(r["name"]) != objecthood.canonical(obj["name"]) or r["id"] in self.group_boxes for r in rivals):
+                continue  # "the person" beside a separate "man", or beside a group box: no phrase is safe
+            found = self._by_attribute(obj, rivals) or self._by_position(obj, rivals)
+            if found:
+                phrase[obj["id"]], how[obj["id"]] = found
+        return phrase, how
+
+    def _by_attribute(self, obj, rivals) -> tuple[str, str] | None:
+        own = _attributes(obj)
+        others = set().union(*(_attributes(r) for r in rivals))
+        unique = sorted(own - others)
+        return (f"{unique[0]} {obj['name']}", "attribute") if unique else None
+
+    def _by_position(self, obj, rivals) -> tuple[str, str] | None:
+        cx = geo.centre(obj["bbox"])[0]
+        gaps = [geo.centre(r["bbox"])[0] - cx for r in rivals]
+        margin = 0.1 * self.width
+        word = "left" if all(g >= margin for g in gaps) else "right" if all(g <= -margin for g in gaps) else None
+        if word is None:
+            return None
+        return (f"{obj['name']} on the {word}" if len(rivals) == 1 else f"{word}most {obj['name']}"), "position"
+
+    def share(self, obj) -> float:
+        return geo.area(obj["bbox"]) / (self.width * self.height)
+
+    def occlusion(self, obj) -> float:
+        """The largest share of the box covered by one other, non-duplicate box: a rough occlusion risk."""
+        area = geo.area(obj["bbox"]) or 1.0
+        worst = 0.0
+        for o in self.objects:
+            if o is obj or iou(o["bbox"], obj["bbox"]) >= DUPLICATE_IOU:
+                continue
+            b, c = obj["bbox"], o["bbox"]
+            ix = max(0.0, min(b[2], c[2]) - max(b[0], c[0]))
+            iy = max(0.0, min(b[3], c[3]) - max(b[1], c[1]))
+            worst = max(worst, ix * iy / area)
+        return worst
+
+    def instances(self, name: str) -> list[dict[str, Any]]:
+        """Every annotated object of the class `name` (same canonical name), duplicates merged by the loader."""
+        canonical = objecthood.canonical(name)
+        return [o for o in self.objects if objecthood.canonical(o["name"]) == canonical]
+
+    def class_counts(self) -> Counter:
+        """Things per class, each annotated-twice object once."""
+        classes: dict[str, list] = defaultdict(list)
+        for o in self.things:
+            classes[objecthood.canonical(o["name"])].append(o)
+        return Counter({name: len(distinct(members)) for name, members in classes.items()})
+
+
+def distinct(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One object per cluster of near-identical boxes: VG boxes one man as "man" and again as "guy"."""
+    kept: list[dict[str, Any]] = []
+    for o in sorted(objects, key=lambda o: o["id"]):
+        if all(iou(o["bbox"], k["bbox"]) < DUPLICATE_IOU for k in kept):
+            kept.append(o)
+    return kept
+
+
+def _attributes(obj) -> set[str]:
+    return {_SAME_ATTRIBUTE.get(a, a) for a in (a.strip().lower() for a in obj.get("attributes") or [])} & REFERRING_ATTRIBUTES

@@ -40,13 +40,14 @@ def build(
     val_split: Annotated[float, option(E, "val_split")] = 0.1,
     max_pixels: Annotated[Optional[int], option(E, "max_pixels")] = None,
     images: Annotated[bool, option(E, "embed_images", "--images/--no-images")] = True,
+    max_blind_excess: Annotated[float, option(DebiasConfig, "max_excess")] = 0.1,
     force: Annotated[bool, typer.Option(help="Re-run stages even when inputs and config are unchanged.")] = False,
 ) -> None:
     """Load scene graphs, generate and verify questions, and export a Hugging Face-ready dataset to RUN/dataset."""
     load = LoadConfig(source=source, data_dir=str(data_dir) if data_dir else None, normalize=NormalizeConfig(dedup_iou=dedup_iou),
                       use_aliases=aliases, limit=limit, shard=shard, validate_every=validate_every)
     generate = GenerateConfig(generator=generator, per_image=per_image, seed=seed, **({"mix": mix} if mix else {}))
-    cfg = BuildConfig(load=load, generate=generate, verify=VerifyConfig(thresholds=generate), debias=DebiasConfig(seed=seed),
+    cfg = BuildConfig(load=load, generate=generate, verify=VerifyConfig(thresholds=generate), debias=DebiasConfig(seed=seed, max_excess=max_blind_excess),
                       export=ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images))
     check(cfg)
     run = RunDir.open(out)

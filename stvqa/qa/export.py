@@ -274,8 +274,9 @@ def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any
     return rejects, counts
 
 
-def dataset_card(counts: dict[str, Counter], info: dict[str, Any]) -> str:
-    """README.md with the YAML header the Hub reads (`configs`) and counts by category, level and letter."""
+def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report: str | None = None) -> str:
+    """README.md with the YAML header the Hub reads (`configs`), counts by category, level and letter, and
+    the blind-solvability audit (how well text-only guessers do, next to chance)."""
     totals = {split: sum(v for k, v in counts[split].items() if k.startswith("category:")) for split in SPLITS}
     yaml_lines = ["---", "license: cc-by-4.0", "task_categories:", "- visual-question-answering", "configs:",
                   "- config_name: default", "  data_files:"]
@@ -296,6 +297,10 @@ def dataset_card(counts: dict[str, Counter], info: dict[str, Any]) -> str:
         for k in keys:
             t, v = counts["train"][k], counts["val"][k]
             lines.append(f"| {k[len(prefix):]} | {t} | {v} | {t + v} |")
+    if blind_report:
+        lines += ["", "## Text-only baselines (blind-solvability audit)", "",
+                  "Accuracy of guessers that never see the image, each learned on the other images (leave-one-image-out), "
+                  "next to chance; see `stvqa/qa/blind.py` for the definitions.", "", blind_report]
     lines += ["", "## Columns", "",
               "STVQA-7K's columns (`image_id`, `images`, `problem`, `question_only`, `question_with_options`, `options`, `answer` = "
               "`<scene>{subgraph}</scene>\\n<answer>X</answer>`, `answer_only`, `answer_text`, `answer_option_text`, `category`, "

@@ -9,6 +9,7 @@ import polars as pl
 
 from .. import __version__
 from ..errors import DataError
+from ..qa.blind import blind_audit, format_blind_report
 from ..qa.export import SPLITS, ExportConfig, dataset_card, export_dataset, is_stvqa_export
 from ..records import REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
 from ..rundir import remove_temporaries
@@ -53,14 +54,16 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
     rejects, counts = export_dataset(samples, iter_scene_file(io.path(SCENES_FILE), columns=columns), data_dir, tmp, cfg, stats)
     info = {"source": load.get("source"), "seed": cfg.seed, "val_split": cfg.val_split, "max_pixels": cfg.max_pixels,
             "stvqa_version": __version__, "name": f"stvqa {load.get('source', '')} spatial VQA".replace("  ", " ")}
-    (tmp / "README.md").write_text(dataset_card(counts, info))
+    exported = [r for r in samples if r["sample_id"] not in {x["sample_id"] for x in rejects}]
+    audit = blind_audit(exported) if exported else None
+    (tmp / "README.md").write_text(dataset_card(counts, info, format_blind_report(audit) if audit else None))
     by_category: Counter = Counter()
     for split in SPLITS:
         by_category.update({k.split(":", 1)[1]: v for k, v in counts[split].items() if k.startswith("category:")})
     return Outcome(
         n_in=len(samples), kept=sum(stats[f"rows_{split}"] for split in SPLITS), kept_by_category=by_category,
         dropped=qa_frame(rejects, VERIFIED_COLUMNS, REJECT_COLUMNS), counters=dict(stats),
-        info={"path": str(target), "by_split": {split: dict(sorted(counts[split].items())) for split in SPLITS}},
+        info={"path": str(target), "by_split": {split: dict(sorted(counts[split].items())) for split in SPLITS}, "blind_audit": audit},
     )
 
 

@@ -281,3 +281,19 @@ def test_inspect_selection_that_matches_nothing_gives_a_hint(tmp_path) -> None:
     build("--out", str(out))
     result = runner.invoke(app, ["inspect", str(out), "--stage", "qa", "--category", "colour"])
     assert result.exit_code == 0 and "0 rows" in result.output and "nothing matches --category colour" in result.output
+
+
+def test_a_bad_value_in_a_config_file_is_one_error(tmp_path) -> None:
+    config = tmp_path / "build.yaml"
+    config.write_text("per_image: 0\n")
+    result = build("--config", str(config), "--out", str(tmp_path / "r"))
+    assert result.exit_code == 1 and result.output.startswith("error: --per-image 0 is out of range"), result.output
+
+
+def test_export_to_a_file_is_one_error(tmp_path) -> None:
+    out = tmp_path / "run"
+    assert build("--out", str(out)).exit_code == 0
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    result = runner.invoke(app, ["export", str(out), "--out", str(a_file)])
+    assert result.exit_code == 1 and "is a file" in result.output and a_file.read_text() == "x"

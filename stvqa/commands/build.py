@@ -18,7 +18,7 @@ from ..stages.load import LoadConfig
 from .common import console, load_config_defaults, option, progress, user_errors
 from .report import print_build_summary
 
-L, G, V, E = LoadConfig, GenerateConfig, VerifyConfig, ExportConfig
+L, G, E = LoadConfig, GenerateConfig, ExportConfig
 
 
 @user_errors

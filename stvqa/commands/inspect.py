@@ -40,7 +40,8 @@ def inspect(
     """Print rows of a run's stage output: scene graphs as JSON, questions with their options and answer."""
     files = stage_files()
     if run.suffix != ".parquet" and stage not in files:
-        raise DataError(f"unknown --stage {stage!r}", f"Choose one of: {', '.join(files)}.")
+        described = ", ".join(f"{s.name} ({s.help})" for s in BUILD if s.name in files)
+        raise DataError(f"unknown --stage {stage!r}", f"Choose a stage: {described}; a file name; or rejects.")
     path = run if run.suffix == ".parquet" else run / files[stage]
     if not path.exists():
         raise DataError(f"{path} does not exist", f"Run `stvqa build --out {run}` first, or pass a Parquet file.")

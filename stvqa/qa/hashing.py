@@ -17,10 +17,6 @@ def unit(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def choose(items: Sequence[T], *parts: object) -> T:
-    return items[int(unit(*parts) * len(items))]
-
-
 def permutation(n: int, *parts: object) -> list[int]:
     """A permutation of range(n) (Fisher-Yates driven by the hash of `parts`).
 

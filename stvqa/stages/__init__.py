@@ -48,5 +48,3 @@ def build(run: RunDir, cfg: BuildConfig, progress: Progress | None = None, force
     assert {f.name for f in fields(BuildConfig)} == {s.name for s in BUILD}, "every stage needs a config"
     return run_stages(run, [(stage, cfg.of(stage)) for stage in BUILD], progress, force)
 
-
-STAGES: dict[str, Stage] = {stage.name: stage for stage in BUILD}

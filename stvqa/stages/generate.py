@@ -33,7 +33,8 @@ def generate(io: StageIO, cfg: GenerateConfig) -> Outcome:
 
 def check_generator(cfg: GenerateConfig) -> None:
     if cfg.generator not in GENERATORS:
-        raise ConfigError(f"unknown --generator {cfg.generator!r}", f"Choose one of: {', '.join(GENERATORS)}.")
+        choices = "; ".join(f"{g.name} ({g.help})" for g in GENERATORS.values())
+        raise ConfigError(f"unknown --generator {cfg.generator!r}", f"Choose one of: {choices}.")
 
 
 def task_total(scenes) -> int:

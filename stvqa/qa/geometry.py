@@ -21,6 +21,13 @@ def centre_distance(a, b) -> float:
     return math.hypot(ax - bx, ay - by)
 
 
+def gap(a, b) -> float:
+    """The shortest distance between two boxes (0 when they touch or overlap)."""
+    dx = max(0.0, a[0] - b[2], b[0] - a[2])
+    dy = max(0.0, a[1] - b[3], b[1] - a[3])
+    return math.hypot(dx, dy)
+
+
 def grid_cell(box, width: float, height: float) -> tuple[str, float]:
     """The 3 x 3 cell of the box centre, and how far (as a share of the image) the centre is from a cell border."""
     cx, cy = centre(box)

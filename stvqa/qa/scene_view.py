@@ -9,6 +9,7 @@ about what a person looking at the image would agree is one identifiable thing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from functools import lru_cache
 from typing import Any
 
 from ..focus import object_salience
@@ -26,11 +27,18 @@ _SAME_ATTRIBUTE = {"gray": "grey", "wood": "wooden", "metallic": "metal"}
 DUPLICATE_IOU = 0.5  # two boxes this alike are one object annotated twice ("man" and "guy")
 
 
+_overlaps = lru_cache(maxsize=1 << 18)(objecthood.overlaps)  # name pairs recur across millions of images
+
+
+def _intersection(a, b) -> float:
+    ix = (a[2] if a[2] < b[2] else b[2]) - (a[0] if a[0] > b[0] else b[0])
+    iy = (a[3] if a[3] < b[3] else b[3]) - (a[1] if a[1] > b[1] else b[1])
+    return ix * iy if ix > 0 and iy > 0 else 0.0
+
+
 def contains(outer, inner, share: float = 0.8) -> bool:
     """At least `share` of the inner box lies inside the outer box."""
-    ix = max(0.0, min(outer[2], inner[2]) - max(outer[0], inner[0]))
-    iy = max(0.0, min(outer[3], inner[3]) - max(outer[1], inner[1]))
-    return ix * iy >= share * geo.area(inner) > 0
+    return _intersection(outer, inner) >= share * geo.area(inner) > 0
 
 
 class SceneView:
@@ -42,6 +50,11 @@ class SceneView:
         self.objects = scene["objects"]
         self.by_id = {o["id"]: o for o in self.objects}
         self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.objects}
+        # Which objects could share a referent, by name: compared once per pair of distinct names, not objects.
+        by_name: dict[str, list[dict]] = defaultdict(list)
+        for o in self.objects:
+            by_name[o["name"]].append(o)
+        self.kin = {a: [o for b in by_name if _overlaps(a, b) for o in by_name[b]] for a in by_name}
         self.group_boxes = self._group_boxes()
         self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"]) and o["id"] not in self.group_boxes]
         self.thing_ids = {o["id"] for o in self.things}
@@ -57,16 +70,17 @@ class SceneView:
         """Boxes around several objects of the same kind ("tree.4" around trees 1-3), and plural names."""
         groups = {o["id"] for o in self.objects if objecthood.is_group_name(o["name"])}
         for outer in self.objects:
-            inside = [o for o in self.objects if o is not outer and objecthood.overlaps(outer["name"], o["name"])
-                      and contains(outer["bbox"], o["bbox"]) and iou(outer["bbox"], o["bbox"]) < DUPLICATE_IOU]
+            kin = self.kin[outer["name"]]
+            if len(kin) < 3:
+                continue  # a group box needs two others of its kind
+            inside = [o for o in kin if o is not outer and contains(outer["bbox"], o["bbox"]) and iou(outer["bbox"], o["bbox"]) < DUPLICATE_IOU]
             if len(inside) >= 2:
                 groups.add(outer["id"])
         return groups
 
     def rivals(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
         """Other objects a question naming `obj` could also mean: names that overlap, boxes that differ."""
-        return [o for o in self.objects if o is not obj and objecthood.overlaps(obj["name"], o["name"])
-                and iou(obj["bbox"], o["bbox"]) < DUPLICATE_IOU]
+        return [o for o in self.kin[obj["name"]] if o is not obj and iou(obj["bbox"], o["bbox"]) < DUPLICATE_IOU]
 
     def _referring_expressions(self) -> tuple[dict[str, str], dict[str, str]]:
         """id -> how a question names the object, and how the phrase was found (name, attribute, position)."""
@@ -103,15 +117,13 @@ class SceneView:
 
     def occlusion(self, obj) -> float:
         """The largest share of the box covered by one other, non-duplicate box: a rough occlusion risk."""
-        area = geo.area(obj["bbox"]) or 1.0
+        box = obj["bbox"]
+        area = geo.area(box) or 1.0
         worst = 0.0
         for o in self.objects:
-            if o is obj or iou(o["bbox"], obj["bbox"]) >= DUPLICATE_IOU:
-                continue
-            b, c = obj["bbox"], o["bbox"]
-            ix = max(0.0, min(b[2], c[2]) - max(b[0], c[0]))
-            iy = max(0.0, min(b[3], c[3]) - max(b[1], c[1]))
-            worst = max(worst, ix * iy / area)
+            inter = _intersection(box, o["bbox"]) if o is not obj else 0.0
+            if inter / area > worst and iou(o["bbox"], box) < DUPLICATE_IOU:
+                worst = inter / area
         return worst
 
     def instances(self, name: str) -> list[dict[str, Any]]:

@@ -34,7 +34,8 @@ from . import geometry as geo
 from .config import GenerateConfig
 from .english import be, plural, with_article
 from .hashing import permutation, unit, weighted_sample
-from .scene_view import SceneView
+from ..normalize import iou
+from .scene_view import DUPLICATE_IOU, SceneView
 
 SAME = "about the same"
 HARD_CATEGORIES = {"reach": 0.3, "depth": 0.5, "distance": 0.5, "count": 0.3}
@@ -43,6 +44,8 @@ RARELY_EXHAUSTIVE = frozenset(
     "window tree car building leaf cloud light sign pole person brick tile rock flower plant bush book paper letter "
     "bottle wave umbrella chair".split()
 )
+MAX_REFERENCE_SHARE = 0.1  # the reference of a distance question is a compact thing
+MAX_SIZE_OCCLUSION = 0.3  # size questions compare box areas, which only mean apparent size for visible boxes
 MIN_COUNT_SHARE = 0.002  # every counted instance covers at least 0.2% of the image: small ones are missed
 
 # Text-only guessers learn how often an option text is the answer. VG's answers are skewed ("on" is most of
@@ -98,10 +101,14 @@ def _slots(view: SceneView, **objects: dict) -> dict[str, str]:
     return slots
 
 
+def distinct_things(view: SceneView, a: dict, b: dict) -> bool:
+    """Two objects a question may compare: not one object under two names ("van" and "work truck" boxed alike)."""
+    return not objecthood.overlaps(a["name"], b["name"]) and iou(a["bbox"], b["bbox"]) < DUPLICATE_IOU
+
+
 def _pairs(view: SceneView, by_position: bool = True) -> list[tuple[dict, dict]]:
     things = [o for o in view.named if by_position or view.refers_by[o["id"]] != "position"]
-    return [(a, b) for i, a in enumerate(things) for b in things[i + 1 :]
-            if objecthood.canonical(a["name"]) != objecthood.canonical(b["name"])]
+    return [(a, b) for i, a in enumerate(things) for b in things[i + 1 :] if distinct_things(view, a, b)]
 
 
 def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, key: str) -> list[Candidate]:
@@ -154,6 +161,8 @@ def _compare(x: float, y: float, ratio: float, same: float) -> tuple[str, float]
 def size_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     for a, b in _pairs(view):
+        if max(view.occlusion(a), view.occlusion(b)) > MAX_SIZE_OCCLUSION:
+            continue  # a box half hidden behind another: its area is not what a person sees
         found = _compare(geo.area(a["bbox"]), geo.area(b["bbox"]), cfg.size_ratio, cfg.same_ratio)
         if found is None:
             continue
@@ -218,14 +227,20 @@ def depth_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int)
 def distance_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
     for ref in view.named:
-        others = [o for o in view.named if o is not ref and objecthood.canonical(o["name"]) != objecthood.canonical(ref["name"])]
+        if view.share(ref) > MAX_REFERENCE_SHARE:
+            continue  # "closer to the building" means little when the building fills the picture
+        # Objects touching the reference are not "closer" or "farther" in any way a person would agree on.
+        others = [o for o in view.named if o is not ref and distinct_things(view, o, ref) and geo.gap(ref["bbox"], o["bbox"]) > 0]
         for i, a in enumerate(others):
             for b in others[i + 1 :]:
-                if objecthood.canonical(a["name"]) == objecthood.canonical(b["name"]):
+                if not distinct_things(view, a, b):
                     continue
                 da, db = geo.centre_distance(ref["bbox"], a["bbox"]), geo.centre_distance(ref["bbox"], b["bbox"])
                 found = _compare(db, da, cfg.distance_ratio, cfg.same_ratio)  # the nearer one wins: compare reversed
-                if found is None:
+                # People judge nearness by the gaps between objects as well as by their middles: ask only
+                # where both measures give the same answer.
+                ga, gb = geo.gap(ref["bbox"], a["bbox"]), geo.gap(ref["bbox"], b["bbox"])
+                if found is None or found[0] != _gap_verdict(ga, gb, cfg):
                     continue
                 verdict, clarity = found
                 pa, pb = view.phrase[a["id"]], view.phrase[b["id"]]
@@ -236,6 +251,13 @@ def distance_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: i
         if len(out) >= 8 * limit:
             break
     return _prefer_balance(out, key, limit)
+
+
+def _gap_verdict(ga: float, gb: float, cfg: GenerateConfig) -> str | None:
+    """The gap measure's answer: 'x' when a is clearly nearer, 'y' when b is, SAME when alike, else None."""
+    slack = 0.02 * max(ga, gb, 1.0)  # gaps of touching boxes are 0: compare with a little slack
+    found = _compare(gb + slack, ga + slack, cfg.distance_ratio, cfg.same_ratio)
+    return found[0] if found else None
 
 
 def _prefer_balance(candidates: list[Candidate], key: str, limit: int) -> list[Candidate]:

@@ -322,7 +322,7 @@ def test_vg150_with_embedded_images_builds_end_to_end(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     ds = load_dataset("parquet", data_dir=str(out / "dataset"))
     rows_out = [r for split in ds.values() for r in split]
-    assert len(rows_out) >= 12
+    assert len(rows_out) >= 8
     assert all(r["image"].size == (200, 150) == (r["image_width"], r["image_height"]) for r in rows_out)
 
 

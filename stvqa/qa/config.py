@@ -53,7 +53,7 @@ class GenerateConfig:
     size_ratio: float = field(default=1.5, metadata={"help": "Size questions need the larger box area to be at least this many times the smaller."})
     position_margin: float = field(default=0.1, metadata={"help": "Orientation questions need the box centres this share of the image apart."})
     distance_ratio: float = field(default=1.5, metadata={"help": "Distance questions need the farther object this many times as far as the nearer."})
-    same_ratio: float = field(default=1.15, metadata={"help": "Size and distance questions answer \"about the same\" when the larger measure is at most this many times the smaller."})
+    same_ratio: float = field(default=1.15, metadata={"help": "Distance questions answer \"about the same\" when the larger distance is at most this many times the smaller."})
     cell_margin: float = field(default=0.03, metadata={"help": "Instance-location questions need the box centre this share of the image away from a cell border."})
     count_range: tuple[int, int] = field(default=(2, 8), metadata={"help": "Counts asked about (inclusive)."})
 

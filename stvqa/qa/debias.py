@@ -23,7 +23,9 @@ from typing import Any
 from ..records import LETTERS
 from .hashing import permutation, unit, weighted_sample
 
-MIN_OFFERS = 30  # a text offered fewer times is not thinned: its rate is noise, not a prior a guesser could learn
+MIN_OFFERS = 30
+MIN_ROWS_TO_JUDGE_CREDIBLE = 200  # below this, "never an answer here" says more about the sample size than the text
+UBIQUITOUS = 0.9  # an option offered by nearly every question of a category ("about the same", "yes")  # a text offered fewer times is not thinned: its rate is noise, not a prior a guesser could learn
 ROUNDS = 8  # proportional fitting converges in a few rounds; more changes nothing visible
 MIN_WEIGHT, MAX_WEIGHT = 1e-3, 1e3
 
@@ -54,11 +56,13 @@ def _pool(sample: dict[str, Any]) -> list[str] | None:
     return pool if pool and len(pool) >= len(sample["options"]) - 1 else None
 
 
-def redraw_distractors(samples: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
-    """The samples with distractors re-drawn where the generator recorded a pool (`args["pool"]`);
-    the others are returned as they are. Options are re-ordered by the same seeded hash as generation."""
+def redraw_distractors(samples: list[dict[str, Any]], seed: int) -> tuple[list[dict], list[dict]]:
+    """(kept, dropped): the samples with distractors re-drawn where the generator recorded a pool
+    (`args["pool"]`), the others as they are. Options are re-ordered by the same seeded hash as generation.
+    Only texts that are the answer somewhere in the category are offered: a text that never is gives
+    itself away as wrong. A question without enough such texts is dropped (`no_distractor_ever_an_answer`)."""
     by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    out = []
+    out, dropped = [], []
     for s in sorted(samples, key=lambda s: s["sample_id"]):  # float sums in one order: identical in any process
         pool = _pool(s)
         if pool:
@@ -66,6 +70,15 @@ def redraw_distractors(samples: list[dict[str, Any]], seed: int) -> list[dict[st
         else:
             out.append(s)
     for rows in by_category.values():
+        answers = {r["answer_text"] for r in rows}
+        credible = []
+        for r in rows:
+            pool = [t for t in r["pool"] if t in answers or len(rows) < MIN_ROWS_TO_JUDGE_CREDIBLE]
+            if len(pool) < len(r["options"]) - 1:
+                dropped.append({k: v for k, v in r.items() if k != "pool"} | {"reject_reason": "no_distractor_ever_an_answer"})
+            else:
+                credible.append(dict(r, pool=pool))
+        rows = credible
         weights = fit_weights(rows)
         for r in rows:
             k = len(r["options"]) - 1
@@ -74,12 +87,14 @@ def redraw_distractors(samples: list[dict[str, Any]], seed: int) -> list[dict[st
             options = [texts[i] for i in permutation(len(texts), "options", seed, r["sample_id"])]
             row = {k2: v for k2, v in r.items() if k2 != "pool"}
             out.append(dict(row, options=options, answer=LETTERS[options.index(r["answer_text"])]))
-    return sorted(out, key=lambda s: s["sample_id"])
+    return sorted(out, key=lambda s: s["sample_id"]), dropped
 
 
 def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
     """(kept, dropped): per category, questions whose answer text is right more often than chance +
-    `max_excess` among the questions that offer it are thinned to that rate."""
+    `max_excess` among the questions that offer it are thinned to that rate; and where an option that
+    nearly every question offers ("about the same") is right less often than chance - `max_excess`, the
+    questions that offer it and answer otherwise are thinned, since it tells a guesser "not this one"."""
     by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s in samples:
         by_category[s["category"]].append(s)
@@ -97,8 +112,16 @@ def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) 
         for t, a in answered.items():
             as_distractor = offered[t] - a
             keep_share[t] = 1.0 if offered[t] < MIN_OFFERS else min(1.0, limit * as_distractor / ((1 - limit) * a))
+        floor = max(chance - max_excess, 0.001)
+        keep_offering = {}  # ubiquitous text -> share kept of the questions that offer it and answer otherwise
+        for t, n in offered.items():
+            a, d = answered.get(t, 0), n - answered.get(t, 0)
+            if n >= MIN_OFFERS and n >= UBIQUITOUS * len(rows) and a / n < floor and d:
+                keep_offering[t] = min(1.0, a * (1 - floor) / (floor * d))
         for r in rows:
-            if unit("thin", seed, r["sample_id"]) < keep_share[r["answer_text"]]:
+            share = keep_share[r["answer_text"]]
+            share = min([share, *(keep_offering[t] for t in r["options"] if t in keep_offering and t != r["answer_text"])])
+            if unit("thin", seed, r["sample_id"]) < share:
                 kept.append(r)
             else:
                 dropped.append(dict(r, reject_reason="answer_text_gives_itself_away"))
@@ -107,5 +130,7 @@ def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) 
 
 def debias_options(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
     """Distractors re-drawn, give-aways thinned, and distractors re-drawn for what is left: (kept, dropped)."""
-    kept, dropped = thin_giveaways(redraw_distractors(samples, seed), seed, max_excess)
-    return redraw_distractors(kept, seed), dropped
+    drawn, no_distractors = redraw_distractors(samples, seed)
+    kept, thinned = thin_giveaways(drawn, seed, max_excess)
+    final, late = redraw_distractors(kept, seed)
+    return final, no_distractors + thinned + late

@@ -7,8 +7,8 @@ only things a person can point at, each by a phrase that picks out exactly one o
 
 What keeps the answer out of the text: answers and distractors of relation and reach questions come from
 one canonical predicate vocabulary (`stvqa/lexicon/predicates.yaml`), distractors must be false for the
-pair; count options are four consecutive numbers with the answer at a uniformly drawn rank; size and
-distance offer "about the same" and ask it when it is true; existence draws "yes" and "no" objects from
+pair; count options are four consecutive numbers with the answer at an evenly spread rank; distance offers
+"about the same" and asks it when it is true; existence draws "yes" and "no" objects from
 one vocabulary of common things (`stvqa/lexicon/settings.yaml`); one image never asks about one pair twice.
 
 Rating (1-10) is 10 minus the measured risks that a person would disagree with the answer: small boxes,
@@ -45,7 +45,7 @@ RARELY_EXHAUSTIVE = frozenset(
     "bottle wave umbrella chair".split()
 )
 MAX_REFERENCE_SHARE = 0.1  # the reference of a distance question is a compact thing
-MAX_SIZE_OCCLUSION = 0.3  # size questions compare box areas, which only mean apparent size for visible boxes
+MAX_WINNER_OCCLUSION = 0.5  # size compares box areas: apparent size only where the larger box is mostly visible
 MIN_COUNT_SHARE = 0.002  # every counted instance covers at least 0.2% of the image: small ones are missed
 
 # Text-only guessers learn how often an option text is the answer. VG's answers are skewed ("on" is most of
@@ -159,19 +159,22 @@ def _compare(x: float, y: float, ratio: float, same: float) -> tuple[str, float]
 
 
 def size_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
+    """The larger of two things by box area. No "about the same": box areas of partly hidden objects are not
+    what a person sees, and people judged the close cases differently from the boxes (see the README)."""
     out = []
     for a, b in _pairs(view):
-        if max(view.occlusion(a), view.occlusion(b)) > MAX_SIZE_OCCLUSION:
-            continue  # a box half hidden behind another: its area is not what a person sees
         found = _compare(geo.area(a["bbox"]), geo.area(b["bbox"]), cfg.size_ratio, cfg.same_ratio)
-        if found is None:
+        if found is None or found[0] == SAME:
             continue
         verdict, clarity = found
+        winner = a if verdict == "x" else b
+        if view.occlusion(winner) > MAX_WINNER_OCCLUSION:
+            continue  # the larger box is largely covered by another: its visible part may be the smaller
         pa, pb = view.phrase[a["id"]], view.phrase[b["id"]]
-        answer = {"x": pa, "y": pb, SAME: SAME}[verdict]
-        out.append(Candidate("size", _slots(view, a=a, b=b), answer, [answer, *(t for t in (pa, pb, SAME) if t != answer)], [a, b], clarity,
+        answer = pa if verdict == "x" else pb
+        out.append(Candidate("size", _slots(view, a=a, b=b), answer, [pa, pb], [a, b], clarity,
                              {"a": a["id"], "b": b["id"]}, frozenset((a["id"], b["id"])), swappable=True))
-    return _prefer_balance(out, key, limit)
+    return out[:limit]
 
 
 def orientation_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:

@@ -224,6 +224,12 @@ def related(name: str) -> frozenset[str]:
     return frozenset(names | {_plural(n) for n in names})
 
 
+def related_canonicals(name: str) -> frozenset[str]:
+    """The canonical names `related` covers (its own canonical included): `overlaps(a, b)` is
+    `canonical(b) in related_canonicals(a) or canonical(a) in related_canonicals(b)`."""
+    return _related_all(name)
+
+
 def overlaps(a: str, b: str) -> bool:
     """True when `a` and `b` could name the same object (symmetric)."""
     ca, cb = canonical(a), canonical(b)

@@ -9,7 +9,6 @@ about what a person looking at the image would agree is one identifiable thing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from functools import lru_cache
 from typing import Any
 
 from ..focus import object_salience
@@ -27,7 +26,21 @@ _SAME_ATTRIBUTE = {"gray": "grey", "wood": "wooden", "metallic": "metal"}
 DUPLICATE_IOU = 0.5  # two boxes this alike are one object annotated twice ("man" and "guy")
 
 
-_overlaps = lru_cache(maxsize=1 << 18)(objecthood.overlaps)  # name pairs recur across millions of images
+def _kin(objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """name -> the objects whose names overlap it (`objecthood.overlaps`), itself included; found through
+    canonical names, so the work grows with the objects, not with the pairs of names."""
+    by_canon: dict[str, list[dict]] = defaultdict(list)
+    canon, reach = {}, {}
+    for o in objects:
+        name = o["name"]
+        if name not in canon:
+            canon[name], reach[name] = objecthood.canonical(name), objecthood.related_canonicals(name)
+        by_canon[canon[name]].append(o)
+    reverse: dict[str, set[str]] = defaultdict(set)
+    for name, related in reach.items():
+        for c in related:
+            reverse[c].add(canon[name])
+    return {name: [o for c in sorted(reach[name] | reverse[canon[name]]) for o in by_canon.get(c, ())] for name in canon}
 
 
 def _intersection(a, b) -> float:
@@ -49,16 +62,15 @@ class SceneView:
         self.width, self.height = scene["width"], scene["height"]
         self.objects = scene["objects"]
         self.by_id = {o["id"]: o for o in self.objects}
-        self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.objects}
-        # Which objects could share a referent, by name: compared once per pair of distinct names, not objects.
-        by_name: dict[str, list[dict]] = defaultdict(list)
-        for o in self.objects:
-            by_name[o["name"]].append(o)
-        self.kin = {a: [o for b in by_name if _overlaps(a, b) for o in by_name[b]] for a in by_name}
+        self.kin = _kin(self.objects)
+        self._occlusion: dict[str, float] = {}
         self.group_boxes = self._group_boxes()
         self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"]) and o["id"] not in self.group_boxes]
         self.thing_ids = {o["id"] for o in self.things}
-        self.phrase, self.refers_by = self._referring_expressions()
+        self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.things}
+        found = {o["id"]: self.referring_expression(o) for o in self.things}
+        self.phrase = {oid: f[0] for oid, f in found.items() if f}  # id -> how a question names the object
+        self.refers_by = {oid: f[1] for oid, f in found.items() if f}  # id -> name, attribute or position
         ranked = sorted((o for o in self.things if o["id"] in self.phrase), key=lambda o: (-self.salience[o["id"]], o["id"]))
         self.named = ranked[:MAX_THINGS]
         self.predicates: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -82,20 +94,15 @@ class SceneView:
         """Other objects a question naming `obj` could also mean: names that overlap, boxes that differ."""
         return [o for o in self.kin[obj["name"]] if o is not obj and iou(obj["bbox"], o["bbox"]) < DUPLICATE_IOU]
 
-    def _referring_expressions(self) -> tuple[dict[str, str], dict[str, str]]:
-        """id -> how a question names the object, and how the phrase was found (name, attribute, position)."""
-        phrase, how = {}, {}
-        for obj in self.things:
-            rivals = self.rivals(obj)
-            if not rivals:
-                phrase[obj["id"]], how[obj["id"]] = obj["name"], "name"
-                continue
-            if any(objecthood.canonical(r["name"]) != objecthood.canonical(obj["name"]) or r["id"] in self.group_boxes for r in rivals):
-                continue  # "the person" beside a separate "man", or beside a group box: no phrase is safe
-            found = self._by_attribute(obj, rivals) or self._by_position(obj, rivals)
-            if found:
-                phrase[obj["id"]], how[obj["id"]] = found
-        return phrase, how
+    def referring_expression(self, obj) -> tuple[str, str] | None:
+        """How a question names the object and how the phrase was found (name, attribute, position), or
+        None when no phrase picks out exactly this object."""
+        rivals = self.rivals(obj)
+        if not rivals:
+            return obj["name"], "name"
+        if any(objecthood.canonical(r["name"]) != objecthood.canonical(obj["name"]) or r["id"] in self.group_boxes for r in rivals):
+            return None  # "the person" beside a separate "man", or beside a group box: no phrase is safe
+        return self._by_attribute(obj, rivals) or self._by_position(obj, rivals)
 
     def _by_attribute(self, obj, rivals) -> tuple[str, str] | None:
         own = _attributes(obj)
@@ -117,6 +124,8 @@ class SceneView:
 
     def occlusion(self, obj) -> float:
         """The largest share of the box covered by one other, non-duplicate box: a rough occlusion risk."""
+        if obj["id"] in self._occlusion:
+            return self._occlusion[obj["id"]]
         box = obj["bbox"]
         area = geo.area(box) or 1.0
         worst = 0.0
@@ -124,6 +133,7 @@ class SceneView:
             inter = _intersection(box, o["bbox"]) if o is not obj else 0.0
             if inter / area > worst and iou(o["bbox"], box) < DUPLICATE_IOU:
                 worst = inter / area
+        self._occlusion[obj["id"]] = worst
         return worst
 
     def instances(self, name: str) -> list[dict[str, Any]]:

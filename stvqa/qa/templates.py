@@ -229,20 +229,24 @@ def depth_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int)
 
 def distance_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     out = []
-    for ref in view.named:
+    named = view.named
+    apart = {(x["id"], y["id"]): distinct_things(view, x, y) for i, x in enumerate(named) for y in named[i + 1 :]}
+    apart.update({(y, x): v for (x, y), v in list(apart.items())})
+    for ref in named:
         if view.share(ref) > MAX_REFERENCE_SHARE:
             continue  # "closer to the building" means little when the building fills the picture
         # Objects touching the reference are not "closer" or "farther" in any way a person would agree on.
-        others = [o for o in view.named if o is not ref and distinct_things(view, o, ref) and geo.gap(ref["bbox"], o["bbox"]) > 0]
+        measures = {o["id"]: (geo.centre_distance(ref["bbox"], o["bbox"]), geo.gap(ref["bbox"], o["bbox"]))
+                    for o in named if o is not ref and apart[(o["id"], ref["id"])]}
+        others = [o for o in named if o["id"] in measures and measures[o["id"]][1] > 0]
         for i, a in enumerate(others):
             for b in others[i + 1 :]:
-                if not distinct_things(view, a, b):
+                if not apart[(a["id"], b["id"])]:
                     continue
-                da, db = geo.centre_distance(ref["bbox"], a["bbox"]), geo.centre_distance(ref["bbox"], b["bbox"])
+                (da, ga), (db, gb) = measures[a["id"]], measures[b["id"]]
                 found = _compare(db, da, cfg.distance_ratio, cfg.same_ratio)  # the nearer one wins: compare reversed
                 # People judge nearness by the gaps between objects as well as by their middles: ask only
                 # where both measures give the same answer.
-                ga, gb = geo.gap(ref["bbox"], a["bbox"]), geo.gap(ref["bbox"], b["bbox"])
                 if found is None or found[0] != _gap_verdict(ga, gb, cfg):
                     continue
                 verdict, clarity = found

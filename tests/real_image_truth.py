@@ -166,7 +166,8 @@ def contradictions(sample: dict[str, Any], truth: dict[str, Any]) -> list[str]:
             if key(name) in regions:
                 problems.append(f'{where}: {category} question treats "{name}" ({role}) as a thing, but it is a region/stuff')
 
-    if category.startswith("existence") and "name" in roles:
+    relational = "predicate" in _args(sample)  # "is there a cup on the table?": the cup's presence is not the question
+    if category.startswith("existence") and "name" in roles and not relational:
         name = roles["name"]
         if answer == "no" and key(name) in present:
             problems.append(f'{where}: existence answer "no" for "{name}", but {present[key(name)]} is clearly visible')

@@ -158,7 +158,10 @@ def test_existence_never_answers_no_beside_a_synonym_or_kind() -> None:
     answers = Counter()
     for seed in range(60):
         for s in generate_for_scene(street, only("existence", seed=seed, per_image=2), Counter()):
-            name = json.loads(s["args"])["name"]
+            args = json.loads(s["args"])
+            if "predicate" in args:
+                continue  # "is there a car next to the skier?": the car is there; the relation is the question
+            name = args["name"]
             answers[chosen(s)] += 1
             if chosen(s) == "no":
                 assert name not in {"street", "road", "street light", "lamp post", "person", "man", "skier", "vehicle", "taxi", "truck"}, name
@@ -167,6 +170,21 @@ def test_existence_never_answers_no_beside_a_synonym_or_kind() -> None:
             else:
                 assert (name, focus_ids(s)) in [("car", ["car.1"]), ("skier", ["skier.1"]), ("street light", ["lamp_post.1"])]
     assert answers["yes"] > 0 and answers["no"] > 0
+
+
+def test_existence_in_relation_to_another_thing() -> None:
+    cup, table, lamp = obj("cup.1", [400, 150, 440, 200]), obj("table.1", [300, 190, 700, 400]), obj("lamp.1", [50, 300, 120, 500])
+    sc = scene([cup, table, lamp], [("cup.1", "on", "table.1")])
+    asked = {}
+    for seed in range(80):
+        for s in generate_for_scene(sc, only("existence", seed=seed, per_image=3), Counter()):
+            if s["template"].startswith("existence_relation"):
+                args = json.loads(s["args"])
+                asked[(args["name"], args["predicate"], args["ref"])] = chosen(s)
+                assert s["question"].endswith(("the table?", "the lamp?", "the cup?")) and f"a {args['name']} " in s["question"]
+    assert asked[("cup", "on", "table.1")] == "yes"
+    assert asked[("lamp", "on", "table.1")] == "no"  # the lamp stands far to the left, below the table top
+    assert asked.get(("cup", "under", "table.1"), "no") == "no" and asked.get(("cup", "next to", "table.1"), "no") == "no"
 
 
 @pytest.mark.parametrize("name", ["sky", "room", "ground", "wall", "it", "color", "weather", "outside", "trees", "shirt", "door"])

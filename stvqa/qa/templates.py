@@ -306,9 +306,45 @@ def count_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int)
     return out
 
 
+RELATIONAL_PREDICATES = ("on", "under", "above", "next to", "in")  # the boxes can refute each: a "no" is checkable
+RELATIONAL_SHARE = 0.3  # of existence questions, asked about a thing in relation to another when the image allows
+
+
+def relational_existence(view: SceneView, key: str, i: int) -> Candidate | None:
+    """"Is there a cup on the table?": yes where the graph states it (and the boxes do not refute it), no
+    where the image has cups but the boxes refute that any is on the table. Needs the image to answer."""
+    want_yes = unit(key, "existence-relation", i) < 0.5
+    found = []
+    for ref in view.named:
+        for cls in sorted(view.class_counts()):
+            members = view.instances(cls)
+            if objecthood.overlaps(cls, ref["name"]) or any(m["id"] not in view.thing_ids for m in members):
+                continue
+            for p in RELATIONAL_PREDICATES:
+                stated = [m for m in members if p in _stated(view, m["id"], ref["id"])]
+                refuted = all(predicates.refuted_by_boxes(p, m["bbox"], ref["bbox"], view.width, view.height) for m in members)
+                if want_yes and stated and not any(predicates.refuted_by_boxes(p, m["bbox"], ref["bbox"], view.width, view.height) for m in stated):
+                    found.append((cls, p, ref, stated, "yes"))
+                elif not want_yes and refuted and not stated:
+                    found.append((cls, p, ref, members, "no"))
+    if not found:
+        return None
+    cls, p, ref, members, answer = found[int(unit(key, "existence-relation-pick", i) * len(found))]
+    return Candidate("existence_relation", {"a_name": with_article(cls), "predicate": predicates.phrase(p), "b": view.phrase[ref["id"]]},
+                     answer, ["yes", "no"], [*members, ref], 0.8,
+                     {"name": cls, "present": answer == "yes", "predicate": p, "ref": ref["id"]}, frozenset(m["id"] for m in [*members, ref]))
+
+
+def _stated(view: SceneView, subject: str, obj: str) -> set[str]:
+    """Canonical predicates the graph states for (subject, object), with what they imply."""
+    stated = {c for p in view.predicates.get((subject, obj), []) if (c := predicates.canonical(p))}
+    return stated | {i for c in stated for i in predicates.implied(c)}
+
+
 def existence_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     """Yes and no from one vocabulary of common things. "No" only for a thing with no synonym, kind or
-    annotators' swap present, from a setting none of the image's things belongs to."""
+    annotators' swap present, from a setting none of the image's things belongs to. Some ask about a thing
+    in relation to another (`relational_existence`)."""
     vocabulary = settings.vocabulary()
     present = {objecthood.canonical(n) for n in view.names_present}
     blocked = set().union(*(objecthood.related(n) for n in view.names_present)) if view.names_present else set()
@@ -317,6 +353,9 @@ def existence_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: 
     no = [n for n in vocabulary if n not in blocked and n not in present and scene_settings and not settings.settings_of(n) & scene_settings]
     out = []
     for i in range(limit):
+        if unit(key, "existence-kind", i) < RELATIONAL_SHARE and (relational := relational_existence(view, key, i)):
+            out.append(relational)
+            continue
         want_yes = unit(key, "existence", i) < 0.5
         pool = (yes if want_yes else no) or (no if want_yes else yes)
         if not pool:

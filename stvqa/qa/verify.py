@@ -243,11 +243,33 @@ def _check_existence(sample, scene, objects, args, chosen, cfg):
     name = args.get("name") or ""
     if chosen not in ("yes", "no"):
         return False, "existence_answer_not_yes_no", sample
+    if args.get("predicate"):
+        return _check_relational_existence(sample, scene, objects, args, chosen)
     if chosen == "yes":
         return (True, "existence_matches_graph", sample) if _instances(scene, name) else (False, "existence_contradicts_graph", sample)
     if any(objecthood.overlaps(name, o["name"]) for o in scene["objects"]):
         return False, "existence_no_but_related_present", sample  # "no street" beside an annotated road
     return True, "existence_matches_graph", sample
+
+
+def _check_relational_existence(sample, scene, objects, args, chosen):
+    """"Is there a cup on the table?": yes needs a stated relation the boxes allow; no needs the boxes to
+    refute it for every cup."""
+    predicate, ref = args["predicate"], objects[args["ref"]]
+    canonical = objecthood.canonical(args["name"])
+    members = [o for o in scene["objects"] if objecthood.canonical(o["name"]) == canonical]
+    if not members:
+        return False, "existence_object_not_in_graph", sample
+    stated = set()
+    for r in scene["relationships"]:
+        if r["object"] == ref["id"] and r["subject"] in {m["id"] for m in members} and (c := predicates.canonical(r["predicate"])):
+            stated |= {c, *predicates.implied(c)}
+    refuted = all(predicates.refuted_by_boxes(predicate, m["bbox"], ref["bbox"], scene["width"], scene["height"]) for m in members)
+    if chosen == "yes":
+        return (True, "existence_relation_stated", sample) if predicate in stated else (False, "existence_relation_not_stated", sample)
+    if predicate in stated or not refuted:
+        return False, "existence_relation_not_refuted", sample
+    return True, "existence_relation_refuted_by_boxes", sample
 
 
 CHECKS = {

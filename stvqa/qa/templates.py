@@ -307,7 +307,8 @@ def count_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int)
 
 
 RELATIONAL_PREDICATES = ("on", "under", "above", "next to", "in")  # the boxes can refute each: a "no" is checkable
-RELATIONAL_SHARE = 0.3  # of existence questions, asked about a thing in relation to another when the image allows
+RELATIONAL_SHARE = 0.3
+CONTAINERS = ("on", "in", "under")  # asked as "no" only of things smaller than the reference, as a person would ask  # of existence questions, asked about a thing in relation to another when the image allows
 
 
 def relational_existence(view: SceneView, key: str, i: int) -> Candidate | None:
@@ -325,8 +326,8 @@ def relational_existence(view: SceneView, key: str, i: int) -> Candidate | None:
                 refuted = all(predicates.refuted_by_boxes(p, m["bbox"], ref["bbox"], view.width, view.height) for m in members)
                 if want_yes and stated and not any(predicates.refuted_by_boxes(p, m["bbox"], ref["bbox"], view.width, view.height) for m in stated):
                     found.append((cls, p, ref, stated, "yes"))
-                elif not want_yes and refuted and not stated:
-                    found.append((cls, p, ref, members, "no"))
+                elif not want_yes and refuted and not stated and (p not in CONTAINERS or all(geo.area(m["bbox"]) < geo.area(ref["bbox"]) for m in members)):
+                    found.append((cls, p, ref, members, "no"))  # "a truck on the man" is no, but says so by itself
     if not found:
         return None
     cls, p, ref, members, answer = found[int(unit(key, "existence-relation-pick", i) * len(found))]

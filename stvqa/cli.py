@@ -12,7 +12,7 @@ import typer
 from rich.logging import RichHandler
 
 from . import __version__
-from .commands import build, export, inspect, merge
+from .commands import build, export, inspect, merge, render, stats
 from .commands.common import StvqaGroup, console, err_console, settings
 
 app = typer.Typer(
@@ -46,5 +46,5 @@ def main(
     settings.update(verbose=verbose, quiet=quiet)
 
 
-for command in (build.build, export.export, merge.merge, inspect.inspect):
+for command in (build.build, export.export, merge.merge, inspect.inspect, stats.stats, render.render):
     app.command()(command)

@@ -34,7 +34,7 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default()
 
 
-def _text_on(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+def text_colour_on(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     """Black or white, whichever reads better on `rgb` (perceived luminance)."""
     return (0, 0, 0) if 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140 else (255, 255, 255)
 
@@ -80,7 +80,7 @@ def draw_boxes(image: Image.Image, objects: list[dict], width: int | None = None
         x = max(0, min(box[0], w - tw))
         y = box[1] - th if box[1] - th >= 0 else min(box[1], max(0, h - th))
         draw.rectangle([x, y, x + tw - 1, y + th - 1], fill=colour)
-        draw.text((x + 3 - l, y + 2 - t), label, fill=_text_on(colour), font=font)
+        draw.text((x + 3 - l, y + 2 - t), label, fill=text_colour_on(colour), font=font)
     return img
 
 
@@ -181,7 +181,7 @@ def contact_sheet(cards: list[Image.Image], columns: int = 3, pad: int = 8) -> I
     return sheet
 
 
-def _fit_cells(size: tuple[int, int], max_w: int, max_h: int | None) -> tuple[int, int]:
+def fit_cells(size: tuple[int, int], max_w: int, max_h: int | None) -> tuple[int, int]:
     """(columns, rows) fitting the image keeping its aspect: a cell is 1 px wide and 2 px tall."""
     w, h = size
     cols = max(1, max_w)
@@ -198,7 +198,7 @@ def terminal_image(image: Image.Image | None, max_width_cells: int, max_height_c
     background. `color=False` gives ASCII art by brightness instead, for terminals without colour."""
     if image is None or image.width == 0 or image.height == 0:
         return Text("[image missing]")
-    cols, rows = _fit_cells(image.size, max_width_cells, max_height_cells)
+    cols, rows = fit_cells(image.size, max_width_cells, max_height_cells)
     if not color:
         grey = image.convert("L").resize((cols, rows), Image.LANCZOS)
         px = grey.load()

@@ -97,9 +97,9 @@ def test_failed_stage_leaves_previous_output_intact(tmp_path, monkeypatch) -> No
 def test_inspect_shows_rows(tmp_path) -> None:
     out = tmp_path / "run"
     build("--out", str(out))
-    result = runner.invoke(app, ["inspect", str(out), "-n", "1", "--image-id", "2"])
+    result = runner.invoke(app, ["inspect", str(out), "--stage", "scenes", "-n", "1", "--image-id", "2"])
     assert result.exit_code == 0, result.output
-    assert '"image_id": "2"' in result.output and "car.1" in result.output
+    assert "image 2 " in result.output and "car.1" in result.output
     missing = runner.invoke(app, ["inspect", str(tmp_path / "nope")])
     assert missing.exit_code == 1 and "does not exist" in missing.output
 
@@ -183,7 +183,7 @@ def test_inspect_questions_show_options_and_answer(tmp_path) -> None:
 def test_every_command_has_help() -> None:
     top = runner.invoke(app, ["--help"])
     assert top.exit_code == 0
-    for command in ("build", "export", "inspect"):
+    for command in ("build", "export", "inspect", "stats", "render"):
         assert command in top.output
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, command
@@ -280,7 +280,7 @@ def test_inspect_selection_that_matches_nothing_gives_a_hint(tmp_path) -> None:
     out = tmp_path / "run"
     build("--out", str(out))
     result = runner.invoke(app, ["inspect", str(out), "--stage", "qa", "--category", "colour"])
-    assert result.exit_code == 0 and "0 rows" in result.output and "nothing matches --category colour" in result.output
+    assert result.exit_code == 0 and "showing 0" in result.output and "nothing matches --category colour" in result.output
 
 
 def test_a_bad_value_in_a_config_file_is_one_error(tmp_path) -> None:

@@ -163,3 +163,18 @@ def test_existence_no_beside_a_synonym_or_kind_is_rejected() -> None:
     for name in ("street", "person"):
         sample = dict(llm_sample("existence", f"Is there a {name}?", ["yes", "no"], "B"), args=json.dumps({"name": name}))
         assert verify_sample(sample, street)[:2] == (False, "existence_no_but_related_present"), name
+
+
+@pytest.mark.parametrize(
+    ("category", "question", "options", "answer"),
+    [
+        ("orientation", "Seen from the camera, which side of the car is the dog on?", ["left", "right"], "A"),
+        ("orientation", "Is the dog to the left or to the right of the car?", ["left", "right"], "A"),
+        ("relation", "Relative to the table, where is the cat?", ["above", "under"], "B"),
+    ],
+)
+def test_questions_that_name_the_reference_first_are_checked_the_right_way_round(category, question, options, answer) -> None:
+    sample = llm_sample(category, question, options, answer)
+    assert verify_sample(sample, SCENES[category])[0] is True
+    wrong = LETTERS[1 - LETTERS.index(answer)]
+    assert verify_sample(dict(sample, answer=wrong, answer_text=options[LETTERS.index(wrong)]), SCENES[category])[0] is False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -108,6 +109,8 @@ def args_from_question(sample: dict[str, Any], scene: dict[str, Any], chosen: st
     if len(ids) != 2:
         return None
     a, b = ids
+    if category in ("relation", "reach", "orientation") and _names_reference_first(sample.get("question") or "", names[0]):
+        a, b = b, a
     if category in ("relation", "reach"):
         return {"a": a, "b": b}
     if category == "orientation":
@@ -119,6 +122,21 @@ def args_from_question(sample: dict[str, Any], scene: dict[str, Any], chosen: st
         closer = a if chosen == names[0] else b
         return {"closer": closer, "farther": b if closer == a else a}
     return None  # distance: which name is the reference cannot be read off reliably
+
+
+_REFERENCE_LEAD = r"\b(?:side of|relative to|compared (?:to|with)|with respect to)\s+(?:the\s+|a\s+|an\s+)?"
+
+
+def _names_reference_first(question: str, first_name: str) -> bool:
+    """Whether the first-mentioned name is the reference ("Which side of the plate is the cup on?"), so
+    the located object comes second.
+
+    >>> _names_reference_first("Seen from the camera, which side of the plate is the cup on?", "plate")
+    True
+    >>> _names_reference_first("Is the cup to the left or to the right of the plate?", "cup")
+    False
+    """
+    return re.search(_REFERENCE_LEAD + re.escape(first_name.lower()), question.lower()) is not None
 
 
 def _text(args, objects, oid) -> str:

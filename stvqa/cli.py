@@ -12,7 +12,7 @@ import typer
 from rich.logging import RichHandler
 
 from . import __version__
-from .commands import build, export, inspect, merge, render, stats
+from .commands import build, eval, export, inspect, merge, render, stats, train
 from .commands.common import StvqaGroup, console, err_console, settings
 
 app = typer.Typer(
@@ -46,5 +46,5 @@ def main(
     settings.update(verbose=verbose, quiet=quiet)
 
 
-for command in (build.build, export.export, merge.merge, inspect.inspect, stats.stats, render.render):
+for command in (build.build, export.export, merge.merge, inspect.inspect, stats.stats, render.render, train.train, eval.eval):
     app.command()(command)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from .errors import ConfigError
@@ -15,6 +15,19 @@ def field_help(cls: type, name: str) -> str:
         if f.name == name:
             return f.metadata["help"]
     raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
+def key_dict(cfg: Any) -> Any:
+    """A config as `dataclasses.asdict` gives it, without the fields whose metadata says `"key": False`:
+    settings of how a stage runs (concurrency, rate limits, prices, cache paths) that do not change what
+    it writes. The stage key is a hash of this, so changing them never invalidates finished work."""
+    if is_dataclass(cfg) and not isinstance(cfg, type):
+        return {f.name: key_dict(getattr(cfg, f.name)) for f in fields(cfg) if f.metadata.get("key", True)}
+    if isinstance(cfg, (list, tuple)):
+        return type(cfg)(key_dict(v) for v in cfg)
+    if isinstance(cfg, dict):
+        return {k: key_dict(v) for k, v in cfg.items()}
+    return cfg
 
 
 def check_range(flag: str, value: Any, low: float | None = None, high: float | None = None) -> None:

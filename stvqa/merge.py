@@ -9,12 +9,14 @@ tables; the export then runs on the merged run. This is the scale-out path: shar
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from .errors import DataError
+from .llm.config import LLMConfig
 from .rundir import RunDir, canonical_json, commit, discard, sha256_text, temp_file
 from .runner import REJECTS_FILE, Stage, StageResult, config_dict
 from .stages import BUILD, BuildConfig
@@ -25,9 +27,20 @@ MERGED_STAGES = tuple(s for s in BUILD if s.name in ("load", "generate", "verify
 LATER_STAGES = tuple(s for s in BUILD if s not in MERGED_STAGES)
 
 
+_RUN_CONTROL = {f.name for f in fields(LLMConfig) if f.metadata.get("key", True) is False}
+
+
+def _without_run_control(value: Any) -> Any:
+    """Shards may be built with other LLM concurrency, limits, prices or caches: drop those settings."""
+    if isinstance(value, dict):
+        return {k: _without_run_control({c: x for c, x in v.items() if c not in _RUN_CONTROL} if k == "llm" and isinstance(v, dict) else v)
+                for k, v in value.items()}
+    return value
+
+
 def _comparable(config: dict[str, Any]) -> str:
     """A stage config without what differs between shards of one build."""
-    return canonical_json({k: v for k, v in config.items() if k not in ("shard", "limit")})
+    return canonical_json(_without_run_control({k: v for k, v in config.items() if k not in ("shard", "limit")}))
 
 
 def check_shards(runs: list[RunDir]) -> None:
@@ -36,6 +49,11 @@ def check_shards(runs: list[RunDir]) -> None:
         missing = [str(run.path) for run, record in zip(runs, records) if record is None]
         if missing:
             raise DataError(f"{', '.join(missing)} has no {stage.name} stage", "Merge runs that `stvqa build --shard i/N` finished.")
+        unfinished = [(run, record) for run, record in zip(runs, records) if record.get("incomplete")]
+        if unfinished:
+            run, record = unfinished[0]
+            raise DataError(f"{run.path}: {stage.name} is incomplete ({record['incomplete']})",
+                            "Build that shard again (answered requests come from the cache), then merge.")
         if len({_comparable(r["config"]) for r in records}) > 1:
             raise DataError(f"the runs were built with different {stage.name} settings",
                             "Merge only the shards of one build: the same flags but --shard.")

@@ -21,6 +21,9 @@ class Task:
     def advance(self, n: int = 1) -> None:  # pragma: no cover - the silent default
         pass
 
+    def status(self, text: str) -> None:
+        """A line of figures shown beside the count (e.g. requests sent, retries, cost so far)."""
+
     def close(self) -> None:
         pass
 
@@ -49,6 +52,10 @@ class _PlainTask(Task):
         self.done = 0
         self.started = self.last = time.monotonic()
         self.lines = 0
+        self.text = ""
+
+    def status(self, text: str) -> None:
+        self.text = text
 
     def advance(self, n: int = 1) -> None:
         self.done += n
@@ -70,7 +77,8 @@ class _PlainTask(Task):
             eta = f", ETA {max(self.total - self.done, 0) / rate:,.0f} s"
         state = "done" if final else "running"
         self.lines += 1
-        print(f"[{self.description}] {state}: {self.done:,}{of} at {rate:,.1f}/s after {elapsed:,.1f} s{eta}", file=self.owner.stream, flush=True)
+        text = f"; {self.text}" if self.text else ""
+        print(f"[{self.description}] {state}: {self.done:,}{of} at {rate:,.1f}/s after {elapsed:,.1f} s{eta}{text}", file=self.owner.stream, flush=True)
 
 
 class _RateColumn(ProgressColumn):
@@ -86,9 +94,9 @@ class RichProgress(Progress):
 
     def task(self, description: str, total: int | None = None) -> Task:
         bar = RichBar(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(), TimeRemainingColumn(),
-                      console=self.console, transient=True)
+                      TextColumn("{task.fields[status]}", markup=False), console=self.console, transient=True)
         bar.start()
-        return _RichTask(bar, bar.add_task(description, total=total))
+        return _RichTask(bar, bar.add_task(description, total=total, status=""))
 
 
 class _RichTask(Task):
@@ -97,6 +105,9 @@ class _RichTask(Task):
 
     def advance(self, n: int = 1) -> None:
         self.bar.advance(self.task_id, n)
+
+    def status(self, text: str) -> None:
+        self.bar.update(self.task_id, status=text)
 
     def close(self) -> None:
         self.bar.stop()

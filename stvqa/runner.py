@@ -3,8 +3,10 @@
 A stage is declared once (`Stage`): its name, the run files it reads and writes, its config dataclass
 and one function `fn(io, cfg) -> Outcome`. The runner does the rest, the same way for every stage:
 
-* the key: stage name, stvqa version, config, fingerprints of external inputs and the keys of the stages
-  that wrote the files it reads; a stage whose key is recorded and whose outputs exist is skipped;
+* the key: stage name, stvqa version, config (without run-control fields such as concurrency, marked
+  `"key": False`), fingerprints of external inputs and the keys of the stages that wrote the files it
+  reads; a stage whose key is recorded and whose outputs exist is skipped, unless it said it was
+  incomplete (`Outcome.incomplete`, e.g. requests that failed): then the next run re-runs it;
 * atomic outputs: the function writes to temporaries (`io.output(name)`), moved into place on success;
 * rows it keeps go to its table file, rows it drops (each with a `reject_reason`) to `rejects.parquet`
   with `reject_stage` (the stage's previous rejects are replaced), so nothing is lost;
@@ -16,6 +18,7 @@ Adding a stage is one module that declares a `Stage`, plus one line in the pipel
 
 from __future__ import annotations
 
+import secrets
 import sys
 import time
 from collections import Counter
@@ -27,6 +30,7 @@ from typing import Any
 import polars as pl
 
 from . import __version__
+from .config import key_dict
 from .errors import ConfigError, DataError
 from .progress import Progress, Task
 from .records import REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
@@ -40,6 +44,10 @@ REASON_HINTS = {
     "image_size_unknown": "Image sizes come from image_data.json or the image files; put one of them into --data-dir.",
     "record_without_image_id": "The scene-graph records carry no image id; check that --source matches the files.",
     "outside_shard": "No image falls into this --shard; with few images use fewer shards.",
+    "llm_request_failed": "The LLM endpoint did not answer; check it is up, then build again: answered requests come from the cache.",
+    "llm_max_cost_reached": "--max-cost was reached before anything was kept; raise it and build again (answered requests come from the cache).",
+    "llm_bad_request": "The endpoint refused the requests as malformed; check --model, --max-tokens and the server's log.",
+    "llm_invalid_json": "The model's replies are not JSON; try a larger or instruction-tuned model, or a server with JSON mode.",
 }
 
 
@@ -55,6 +63,7 @@ class Outcome:
     counters: dict[str, int] = field(default_factory=dict)  # anything else worth a number (repairs, files, ...)
     info: dict[str, Any] = field(default_factory=dict)  # extra facts for the manifest (paths, sources)
     kept_by_category: Counter | None = None  # for stages whose `kept` is a count
+    incomplete: str = ""  # why some work is left to retry (e.g. failed requests): the next run re-runs the stage
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,9 @@ def upstream_keys(run: RunDir, stage: Stage) -> dict[str, str]:
 
 
 def stage_key(stage_name: str, cfg: Any, inputs: list[dict], upstream: dict[str, str]) -> str:
-    material = {"stage": stage_name, "version": __version__, "config": config_dict(cfg), "inputs": inputs, "upstream": upstream}
+    """The hash of what decides a stage's output; run-control settings (`"key": False` fields) are not in it."""
+    config = key_dict(cfg) if is_dataclass(cfg) else dict(cfg or {})
+    material = {"stage": stage_name, "version": __version__, "config": config, "inputs": inputs, "upstream": upstream}
     return sha256_text(canonical_json(material))
 
 
@@ -163,11 +174,14 @@ def run_stage(run: RunDir, stage: Stage, cfg: Any, progress: Progress | None = N
                 discard(tmp)
     dropped = outcome.dropped if outcome.dropped is not None and outcome.dropped.height else None
     _replace_rejects(run, name, dropped)
+    if outcome.incomplete:
+        # Recorded under a key no later run computes: the next run re-runs this stage, and the stages after it.
+        key = f"{key}:incomplete:{secrets.token_hex(4)}"
     record = {
         "key": key, "outputs": list(outputs), "config": config_dict(cfg), "inputs": inputs, "upstream": upstream,
         "stats": stage_stats(outcome, dropped), **outcome.info,
         "seconds": round(time.perf_counter() - started, 3), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": " ".join(sys.argv),
+        "command": " ".join(sys.argv), **({"incomplete": outcome.incomplete} if outcome.incomplete else {}),
     }
     manifest = run.manifest()
     manifest["stages"][name] = record

@@ -151,7 +151,9 @@ class Samples:
         """(PIL image in the coordinates of the row's boxes, None) or (None, a note saying why there is none)."""
         file, offset = self._where[row["row"]]
         if row["kind"] == "export":
-            cell = pl.scan_parquet(file).select("image").slice(offset, 1).collect().item()
+            names = pl.scan_parquet(file).collect_schema().names()
+            column = "image" if "image" in names else "images"  # the `trl` or the `stvqa7k` layout
+            cell = pl.scan_parquet(file).select(column).slice(offset, 1).collect().item()
             if not cell or not cell.get("bytes"):
                 return None, "no image: the dataset was exported without images (--no-images)"
             return _decode(cell["bytes"], row["width"], row["height"])

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Hugging Face libraries cache under HF_HOME and may ask the Hub: keep the tests offline and out of the home
+# directory (set before any test imports datasets, transformers or trl).
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="stvqa-tests-hf-")
+atexit.register(shutil.rmtree, os.environ["HF_HOME"], True)
 SHARED = Path(os.environ.get("STVQA_SHARED", REPO.parent / "shared"))
 VG_SAMPLE = SHARED / "vg_sample"
 

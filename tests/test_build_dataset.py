@@ -52,15 +52,15 @@ def test_build_summary_and_files(sample_run) -> None:
 
 
 def test_load_dataset_round_trip_with_images(sample_run) -> None:
-    from datasets import Image, List, load_dataset
+    from datasets import Image, load_dataset
 
     out, _ = sample_run
     ds = load_dataset("parquet", data_dir=str(out / "dataset"))
     assert set(ds) == {"train", "val"}
     train = ds["train"]
-    assert isinstance(train.features["image"], Image)
-    assert isinstance(train.features["images"], List) and isinstance(train.features["images"].feature, Image)
-    stvqa_7k = {"image_id", "images", "problem", "question_only", "question_with_options", "options", "answer", "answer_only",
+    # The image is stored once, as one `Image` named `image`: what TRL reads and the viewer shows.
+    assert isinstance(train.features["image"], Image) and "images" not in train.column_names
+    stvqa_7k = {"image_id", "problem", "question_only", "question_with_options", "options", "answer", "answer_only",
                 "answer_text", "answer_option_text", "category", "level", "rating"}
     trl = {"prompt", "image", "solution", "scene", "image_width", "image_height", "verified", "generator"}
     assert stvqa_7k | trl <= set(train.column_names)
@@ -168,6 +168,25 @@ def test_max_pixels_downsizes_images_and_boxes(tmp_path, sample_run) -> None:
         original = full[row["sample_id"]]
         for a, b in zip(json.loads(row["scene"])["objects"], json.loads(original["scene"])["objects"]):
             assert a["bbox"] == [round(v * 0.25) for v in b["bbox"]]
+
+
+def test_stvqa7k_layout_names_the_image_column_images(tmp_path, sample_run) -> None:
+    from datasets import Image, load_dataset
+
+    default = sample_run[0] / "dataset"
+    stvqa7k = tmp_path / "stvqa7k"
+    result = runner.invoke(app, ["export", str(sample_run[0]), "--out", str(stvqa7k), "--layout", "stvqa7k"])
+    assert result.exit_code == 0, result.output
+    train = load_dataset("parquet", data_dir=str(stvqa7k))["train"]
+    assert isinstance(train.features["images"], Image) and "image" not in train.column_names
+    reference = load_dataset("parquet", data_dir=str(default))["train"]
+    assert train[0]["images"].tobytes() == reference[0]["image"].tobytes()
+    # One copy of each image: about the size of the default layout, not twice it.
+    size = lambda folder: sum(f.stat().st_size for f in (folder / "data").glob("*.parquet"))  # noqa: E731
+    assert abs(size(stvqa7k) - size(default)) < 0.05 * size(default)
+    assert "| layout | stvqa7k |" in (stvqa7k / "README.md").read_text()
+    bad = runner.invoke(app, ["export", str(sample_run[0]), "--out", str(tmp_path / "x"), "--layout", "veRL"])
+    assert bad.exit_code == 1 and "--layout 'veRL' is not a layout" in bad.output and "trl, stvqa7k" in bad.output
 
 
 def test_existing_export_dir_is_refused_unless_overwrite(tmp_path, sample_run) -> None:

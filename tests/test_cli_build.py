@@ -164,6 +164,8 @@ def test_shipped_pipeline_configs_are_valid(tmp_path) -> None:
     from conftest import REPO
 
     for config in (REPO / "pipelines").glob("*.yaml"):
+        if config.name.startswith("grpo_"):
+            continue  # training recipes (tests/test_train_recipe.py)
         result = runner.invoke(app, ["build", "--config", str(config), "--help"])
         assert result.exit_code == 0, (config, result.output)
 

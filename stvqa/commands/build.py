@@ -7,18 +7,19 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..llm.config import LLMConfig
 from ..normalize import NormalizeConfig
 from ..qa.config import GenerateConfig
 from ..qa.export import ExportConfig
 from ..qa.verify import VerifyConfig
 from ..rundir import RunDir
-from ..stages import BuildConfig, build as run_build, check
+from ..stages import BuildConfig, build as run_build, check, plan_llm
 from ..stages.debias import DebiasConfig
 from ..stages.load import LoadConfig
 from .common import console, load_config_defaults, option, progress, user_errors
-from .report import print_build_summary
+from .report import print_build_summary, print_plan
 
-L, G, E = LoadConfig, GenerateConfig, ExportConfig
+L, G, E, M = LoadConfig, GenerateConfig, ExportConfig, LLMConfig
 
 
 @user_errors
@@ -37,20 +38,41 @@ def build(
     per_image: Annotated[int, option(G, "per_image")] = 3,
     mix: Annotated[Optional[str], option(G, "mix")] = None,
     seed: Annotated[int, option(G, "seed")] = 0,
+    base_url: Annotated[str, option(M, "base_url")] = "https://api.openai.com/v1",
+    model: Annotated[Optional[str], option(M, "model")] = None,
+    api_key_env: Annotated[str, option(M, "api_key_env")] = "OPENAI_API_KEY",
+    concurrency: Annotated[int, option(M, "concurrency")] = 16,
+    rpm: Annotated[Optional[int], option(M, "rpm")] = None,
+    tpm: Annotated[Optional[int], option(M, "tpm")] = None,
+    temperature: Annotated[float, option(M, "temperature")] = 0.7,
+    max_tokens: Annotated[int, option(M, "max_tokens")] = 2048,
+    timeout: Annotated[float, option(M, "timeout")] = 120.0,
+    max_retries: Annotated[int, option(M, "max_retries")] = 5,
+    price_in: Annotated[float, option(M, "price_in")] = 0.0,
+    price_out: Annotated[float, option(M, "price_out")] = 0.0,
+    max_cost: Annotated[Optional[float], option(M, "max_cost")] = None,
+    cache: Annotated[Optional[Path], option(M, "cache")] = None,
+    dry_run: Annotated[bool, typer.Option(help="With --generator llm: load the scenes, then print how many requests would be sent and their estimated tokens and cost; send nothing.")] = False,
     val_split: Annotated[float, option(E, "val_split")] = 0.1,
     max_pixels: Annotated[Optional[int], option(E, "max_pixels")] = None,
     images: Annotated[bool, option(E, "embed_images", "--images/--no-images")] = True,
+    layout: Annotated[str, option(E, "layout")] = "trl",
     max_blind_excess: Annotated[float, option(DebiasConfig, "max_excess")] = 0.1,
     force: Annotated[bool, typer.Option(help="Re-run stages even when inputs and config are unchanged.")] = False,
 ) -> None:
     """Load scene graphs, generate and verify questions, and export a Hugging Face-ready dataset to RUN/dataset."""
     load = LoadConfig(source=source, data_dir=str(data_dir) if data_dir else None, normalize=NormalizeConfig(dedup_iou=dedup_iou),
                       use_aliases=aliases, limit=limit, shard=shard, validate_every=validate_every)
-    generate = GenerateConfig(generator=generator, per_image=per_image, seed=seed, **({"mix": mix} if mix else {}))
+    llm = LLMConfig(base_url=base_url, model=model or "", api_key_env=api_key_env, concurrency=concurrency, rpm=rpm, tpm=tpm, temperature=temperature,
+                    max_tokens=max_tokens, timeout=timeout, max_retries=max_retries, price_in=price_in, price_out=price_out, max_cost=max_cost,
+                    cache=str(cache) if cache else None) if generator == "llm" else None
+    generate = GenerateConfig(generator=generator, per_image=per_image, seed=seed, llm=llm, **({"mix": mix} if mix else {}))
     cfg = BuildConfig(load=load, generate=generate, verify=VerifyConfig(thresholds=generate), debias=DebiasConfig(seed=seed, max_excess=max_blind_excess),
-                      export=ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images))
+                      export=ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images, layout=layout))
     check(cfg)
     run = RunDir.open(out)
     if load.is_sample:
         console.print(f"Using the bundled sample at {load.folder()}")
+    if dry_run:
+        return print_plan(plan_llm(run, cfg, progress(), force=force), cfg.generate.llm)
     print_build_summary(run_build(run, cfg, progress(), force=force), run)

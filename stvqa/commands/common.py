@@ -10,6 +10,7 @@ from typing import Any
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..config import field_help
 from ..errors import StvqaError
@@ -25,9 +26,10 @@ settings = {"verbose": False, "quiet": False}
 
 
 def report_error(message: str, hint: str | None) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    # Escaped: messages quote user input and commands, whose brackets are not markup (`pip install -e '.[train]'`).
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     if hint:
-        err_console.print(f"[yellow]hint:[/] {hint}", highlight=False)
+        err_console.print(f"[yellow]hint:[/] {escape(hint)}", highlight=False)
 
 
 def user_errors(command):

@@ -26,9 +26,11 @@ def export(
     max_pixels: Annotated[Optional[int], option(E, "max_pixels")] = None,
     images: Annotated[bool, option(E, "embed_images", "--images/--no-images")] = True,
     overwrite: Annotated[bool, option(E, "overwrite")] = False,
+    layout: Annotated[str, option(E, "layout")] = "trl",
 ) -> None:
     """Export RUN/qa.parquet as Parquet that `datasets.load_dataset("parquet", data_dir=OUT)` reads with images."""
     run_dir = require_run(run)
-    cfg = ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images, out=str(out), overwrite=overwrite)
+    cfg = ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images, out=str(out), overwrite=overwrite,
+                       layout=layout)
     [result] = run_stages(run_dir, [(export_stage.STAGE, cfg)], progress(), force=overwrite)
     print_stage(result, run_dir)

@@ -9,6 +9,8 @@ from pathlib import Path
 from rich.table import Table
 
 from ..errors import DataError
+from ..llm.config import LLMConfig
+from ..qa.llm_generator import Plan
 from ..records import CATEGORIES
 from ..rundir import MANIFEST, RunDir
 from ..runner import REASON_HINTS, REJECTS_FILE, StageResult
@@ -70,9 +72,29 @@ def category_table(results: list[StageResult]) -> Table | None:
     return table
 
 
+def print_plan(plan: Plan, llm: LLMConfig) -> None:
+    """What `build --dry-run` found: requests to send and their estimated tokens and cost."""
+    cost = f"${plan.cost:,.4f}" if plan.priced else "unknown (pass --price-in and --price-out)"
+    console.print(f"Dry run, nothing sent: {plan.requests:,} requests to {llm.base_url} ({llm.model}) for {plan.images:,} images "
+                  f"({plan.cached:,} answered in the cache); about {plan.input_tokens:,} input and {plan.output_tokens:,} output tokens; "
+                  f"cost about {cost}.", highlight=False)
+
+
+def _llm_line(result: StageResult) -> None:
+    counters = result.record.get("stats", {}).get("counters", {})
+    if "llm_requests" in counters and not result.skipped:
+        c = counters
+        console.print(f"llm: {c['llm_requests']:,} requests sent, {c['llm_cache_hits']:,} from the cache, {c['llm_retries']:,} retries, "
+                      f"{c['llm_failures']:,} failed; {c['llm_input_tokens']:,} input and {c['llm_output_tokens']:,} output tokens, "
+                      f"${c['llm_cost_usd']:,.4f} (the data set: ${c['llm_dataset_cost_usd']:,.4f})", highlight=False)
+    if result.record.get("incomplete"):
+        console.print(f"[yellow]incomplete:[/] {result.name}: {result.record['incomplete']}", highlight=False)
+
+
 def print_build_summary(results: list[StageResult], run: RunDir) -> None:
     for result in results:
         _status(result)
+        _llm_line(result)
     console.print(stage_table(results, f"rows per stage ({run.path})"))
     categories = category_table(results)
     if categories is not None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..config import check_range
 from ..errors import ConfigError
+from ..llm.config import LLMConfig
 from ..records import CATEGORIES, PAPER_MIX
 
 MIX_EXAMPLE = "Example: --mix relation=0.5,count=0.25,size=0.25"
@@ -45,7 +46,8 @@ def parse_mix(text: str) -> tuple[tuple[str, float], ...]:
 
 @dataclass(frozen=True)
 class GenerateConfig:
-    generator: str = field(default="template", metadata={"help": "Question generator: template (offline, deterministic; answers computed from the graph)."})
+    generator: str = field(default="template", metadata={
+        "help": "Question generator: template (offline, deterministic; answers computed from the graph) or llm (an LLM writes them from the graph; see --model)."})
     per_image: int = field(default=3, metadata={"help": "Question slots per image."})
     mix: tuple[tuple[str, float], ...] = field(default=tuple(PAPER_MIX.items()), metadata={
         "help": "Category shares, e.g. relation=0.5,count=0.25,size=0.25 (normalised; default: the paper's 50% relation, the rest evenly)."})
@@ -56,6 +58,7 @@ class GenerateConfig:
     same_ratio: float = field(default=1.15, metadata={"help": "Distance questions answer \"about the same\" when the larger distance is at most this many times the smaller."})
     cell_margin: float = field(default=0.03, metadata={"help": "Instance-location questions need the box centre this share of the image away from a cell border."})
     count_range: tuple[int, int] = field(default=(2, 8), metadata={"help": "Counts asked about (inclusive)."})
+    llm: LLMConfig | None = field(default=None, metadata={"help": "The endpoint and limits of --generator llm (None for template builds)."})
 
     def __post_init__(self) -> None:
         check_range("--per-image", self.per_image, 1, 64)
@@ -66,6 +69,8 @@ class GenerateConfig:
             object.__setattr__(self, "mix", parse_mix(self.mix))
         object.__setattr__(self, "mix", tuple((str(k), float(v)) for k, v in self.mix))
         object.__setattr__(self, "count_range", tuple(self.count_range))
+        if isinstance(self.llm, dict):
+            object.__setattr__(self, "llm", LLMConfig(**self.llm))
 
     def shares(self) -> dict[str, float]:
         total = sum(v for _, v in self.mix)

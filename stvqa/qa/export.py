@@ -1,9 +1,14 @@
 """Export: verified QA rows -> Hugging Face-ready Parquet (shared/notes/parquet-images.md).
 
 Columns are those of the released STVQA-7K (a drop-in replacement) plus TRL-ready ones (`prompt`, `image`,
-`solution`, `scene`, `image_width`, `image_height`, ...). Images are embedded as encoded bytes; with
+`solution`, `scene`, `image_width`, `image_height`, ...). Images are embedded as encoded bytes, once per row; with
 `max_pixels` they are downsized and every box is rescaled, so the ground truth always refers to the
 image as stored.
+
+Two layouts of the image column (`ExportConfig.layout`):
+- `trl` (default): `image`, one `Image` per row. TRL's GRPOTrainer reads it as the prompt's image and the
+  `datasets` viewer shows it. (TRL reads a column named `images` as a *list* of images per row.)
+- `stvqa7k`: `images`, one `Image` per row, as the released STVQA-7K names it (for code written against it).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import pyarrow.parquet as pq
 from ..resources import resource_path
 from ..sources.base import resolve_inside
 from ..config import check_range
+from ..errors import ConfigError
 from ..records import LETTERS
 from .hashing import unit
 
@@ -32,7 +38,7 @@ _STRING = {"dtype": "string", "_type": "Value"}
 COLUMNS: list[tuple[str, pa.DataType, dict]] = [
     ("sample_id", pa.string(), _STRING),
     ("image_id", pa.string(), _STRING),
-    ("images", pa.list_(IMAGE), {"feature": {"_type": "Image"}, "_type": "List"}),
+    ("images", IMAGE, {"_type": "Image"}),  # the stvqa7k layout's name of the image column
     ("problem", pa.string(), _STRING),
     ("question_only", pa.string(), _STRING),
     ("question_with_options", pa.string(), _STRING),
@@ -55,9 +61,19 @@ COLUMNS: list[tuple[str, pa.DataType, dict]] = [
     ("verify_reason", pa.string(), _STRING),
     ("generator", pa.string(), _STRING),
 ]
-SCHEMA = pa.schema([(n, t) for n, t, _ in COLUMNS], metadata={
-    "huggingface": json.dumps({"info": {"features": {n: f for n, _, f in COLUMNS}}})
-})
+LAYOUTS = {"trl": "image", "stvqa7k": "images"}  # layout -> the name of its image column (the other one is left out)
+
+
+def schema(layout: str = "trl") -> pa.Schema:
+    """The Arrow schema of an export, with the `huggingface` metadata that makes `datasets` read images."""
+    drop = {name for name in LAYOUTS.values() if name != LAYOUTS[layout]}
+    columns = [c for c in COLUMNS if c[0] not in drop]
+    return pa.schema([(n, t) for n, t, _ in columns], metadata={
+        "huggingface": json.dumps({"info": {"features": {n: f for n, _, f in columns}}})
+    })
+
+
+SCHEMA = schema()
 SPLITS = ("train", "val")
 # The last line of every card `stvqa export` writes: `--overwrite` replaces only folders that have it.
 EXPORT_MARK = "<!-- written by stvqa export; `stvqa export --overwrite` may replace this folder -->"
@@ -81,8 +97,12 @@ class ExportConfig:
     embed_images: bool = field(default=True, metadata={"help": "Embed images in the Parquet; --no-images writes text-only rows (sizes from the scene graph)."})
     out: str | None = field(default=None, metadata={"help": "Dataset folder to write (data/train-*.parquet, data/val-*.parquet, README.md); default RUN/dataset."})
     overwrite: bool = field(default=False, metadata={"help": "Replace --out when it holds an earlier `stvqa export` (never any other folder)."})
+    layout: str = field(default="trl", metadata={"help": "Image column: `trl` writes `image` (what TRL and the datasets viewer read); "
+                                                          "`stvqa7k` writes `images`, one image per row, as STVQA-7K names it."})
 
     def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ConfigError(f"--layout {self.layout!r} is not a layout", f"Choose one of: {', '.join(LAYOUTS)}.")
         check_range("--val-split", self.val_split, 0.0, 1.0)
         if self.max_pixels is not None:
             check_range("--max-pixels", self.max_pixels, 1)
@@ -156,15 +176,14 @@ def question_with_options(sample: dict[str, Any]) -> str:
     return sample["question"] + "\n" + "\n".join(f"({LETTERS[i]}) {o}" for i, o in enumerate(sample["options"]))
 
 
-def export_row(sample: dict[str, Any], image: bytes, width: int, height: int, scene_json: str) -> dict[str, Any]:
+def export_row(sample: dict[str, Any], image: bytes, width: int, height: int, scene_json: str, layout: str = "trl") -> dict[str, Any]:
     letter = sample["answer"]
     option_text = f"({letter}) {sample['answer_text']}"
     qwo = question_with_options(sample)
-    image_cell = {"bytes": image, "path": None} if image is not None else None
     return {
         "sample_id": sample["sample_id"],
         "image_id": sample["image_id"],
-        "images": [image_cell] if image_cell else [],
+        LAYOUTS[layout]: {"bytes": image, "path": None} if image is not None else None,
         "problem": qwo,
         "question_only": sample["question"],
         "question_with_options": qwo,
@@ -177,7 +196,6 @@ def export_row(sample: dict[str, Any], image: bytes, width: int, height: int, sc
         "level": sample["level"],
         "rating": sample["rating"],
         "prompt": [{"role": "user", "content": reasoning_template().format(width=width, height=height, question=qwo)}],
-        "image": image_cell,
         "solution": option_text,
         "scene": scene_json,
         "image_width": width,
@@ -192,8 +210,9 @@ class ShardWriter:
     """Rows of one split into `data/<split>-0000i-of-0000N.parquet`, a new shard past `shard_bytes`
     (N is known only at the end, so shards are renamed on `close`)."""
 
-    def __init__(self, out_dir: Path, split: str, shard_bytes: int, batch_rows: int = 128) -> None:
+    def __init__(self, out_dir: Path, split: str, shard_bytes: int, batch_rows: int = 128, layout: str = "trl") -> None:
         self.out_dir, self.split, self.shard_bytes, self.batch_rows = out_dir, split, shard_bytes, batch_rows
+        self.image_column, self.schema = LAYOUTS[layout], schema(layout)
         self.paths: list[Path] = []
         self.writer: pq.ParquetWriter | None = None
         self.pending: list[dict] = []
@@ -201,8 +220,8 @@ class ShardWriter:
         self.rows = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        # Uncompressed size: the image is stored twice (`images` and `image`), the scene three times.
-        row_bytes = 2 * len((row["image"] or {}).get("bytes") or b"") + len(row["prompt"][0]["content"]) + 3 * len(row["scene"]) + 512
+        # Uncompressed size: the image once, the scene three times.
+        row_bytes = len((row[self.image_column] or {}).get("bytes") or b"") + len(row["prompt"][0]["content"]) + 3 * len(row["scene"]) + 512
         if self.writer is not None and self.size + row_bytes > self.shard_bytes:
             self._flush()
             self.writer.close()
@@ -211,7 +230,7 @@ class ShardWriter:
             path = self.out_dir / "data" / f".{self.split}-{len(self.paths):05d}.parquet.tmp"
             path.parent.mkdir(parents=True, exist_ok=True)
             self.paths.append(path)
-            self.writer = pq.ParquetWriter(path, SCHEMA, compression="zstd")
+            self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
             self.size = 0
         self.pending.append(row)
         self.size += row_bytes
@@ -221,7 +240,7 @@ class ShardWriter:
 
     def _flush(self) -> None:
         if self.pending and self.writer is not None:
-            self.writer.write_table(pa.Table.from_pylist(self.pending, schema=SCHEMA))
+            self.writer.write_table(pa.Table.from_pylist(self.pending, schema=self.schema))
             self.pending.clear()
 
     def close(self) -> list[str]:
@@ -244,7 +263,7 @@ def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any
     by_image: dict[str, list[dict]] = defaultdict(list)
     for s in samples:
         by_image[s["image_id"]].append(s)
-    writers = {split: ShardWriter(out_dir, split, cfg.shard_bytes) for split in SPLITS}
+    writers = {split: ShardWriter(out_dir, split, cfg.shard_bytes, layout=cfg.layout) for split in SPLITS}
     counts: dict[str, Counter] = {split: Counter() for split in SPLITS}
     rejects: list[dict] = []
     for scene in scenes:
@@ -262,7 +281,7 @@ def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any
         sx, sy = width / scene["width"], height / scene["height"]
         split = split_of(scene["image_id"], cfg)
         for s in sorted(image_samples, key=lambda s: s["sample_id"]):
-            row = export_row(s, image, width, height, scale_scene(s["focus"], sx, sy))
+            row = export_row(s, image, width, height, scale_scene(s["focus"], sx, sy), cfg.layout)
             writers[split].add(row)
             counts[split].update({f"category:{row['category']}": 1, f"level:{row['level']}": 1, f"letter:{row['answer_only']}": 1,
                                   f"generator:{row['generator']}": 1})
@@ -288,7 +307,7 @@ def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report:
              "", "| field | value |", "|---|---|"]
     generators = sorted({k.split(":", 1)[1] for split in SPLITS for k in counts[split] if k.startswith("generator:")})
     info = dict(info, generator=", ".join(generators) or None)  # from the rows themselves, whatever the config said
-    for key in ("source", "generator", "seed", "val_split", "max_pixels", "stvqa_version"):
+    for key in ("source", "generator", "seed", "val_split", "max_pixels", "layout", "stvqa_version"):
         lines.append(f"| {key} | {info.get(key)} |")
     lines.append(f"| rows | train: {totals['train']}, val: {totals['val']} |")
     for title, prefix in (("category", "category:"), ("level", "level:"), ("answer letter", "letter:")):
@@ -302,9 +321,11 @@ def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report:
                   "Accuracy of guessers that never see the image, each learned on the other images (leave-one-image-out), "
                   "next to chance; see `stvqa/qa/blind.py` for the definitions.", "", blind_report]
     lines += ["", "## Columns", "",
-              "STVQA-7K's columns (`image_id`, `images`, `problem`, `question_only`, `question_with_options`, `options`, `answer` = "
+              f"The image, once per row, in `{LAYOUTS[info.get('layout') or 'trl']}` ("
+              + ("what TRL and the viewer read" if (info.get("layout") or "trl") == "trl" else "STVQA-7K's name") + "). "
+              "STVQA-7K's columns (`image_id`, `problem`, `question_only`, `question_with_options`, `options`, `answer` = "
               "`<scene>{subgraph}</scene>\\n<answer>X</answer>`, `answer_only`, `answer_text`, `answer_option_text`, `category`, "
-              "`level`, `rating`) plus TRL-ready ones: `prompt` (conversational, observe -> scene -> think -> answer), `image`, "
+              "`level`, `rating`) plus TRL-ready ones: `prompt` (conversational, observe -> scene -> think -> answer), "
               "`solution`, `scene` (ground-truth question-focused subgraph, boxes in pixels of the stored image), `image_width`, "
               "`image_height`, `verified`, `verify_reason`, `generator`, `sample_id`.",
               "", "Reward functions that read these columns: `stvqa.rewards.spatial_thinker_reward`.",

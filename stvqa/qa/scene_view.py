@@ -68,7 +68,6 @@ class SceneView:
         self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"]) and o["id"] not in self.group_boxes]
         self.thing_ids = {o["id"] for o in self.things}
         self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.things}
-        self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.things}
         found = {o["id"]: self.referring_expression(o) for o in self.things}
         self.phrase = {oid: f[0] for oid, f in found.items() if f}  # id -> how a question names the object
         self.refers_by = {oid: f[1] for oid, f in found.items() if f}  # id -> name, attribute or position

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..errors import ConfigError
 from ..progress import Progress
 from ..qa.config import GenerateConfig
 from ..qa.export import ExportConfig
+from ..qa.llm_generator import Plan, plan
 from ..qa.verify import VerifyConfig
 from ..rundir import RunDir
 from ..runner import Stage, StageResult, run_stages
@@ -48,3 +50,10 @@ def build(run: RunDir, cfg: BuildConfig, progress: Progress | None = None, force
     assert {f.name for f in fields(BuildConfig)} == {s.name for s in BUILD}, "every stage needs a config"
     return run_stages(run, [(stage, cfg.of(stage)) for stage in BUILD], progress, force)
 
+
+def plan_llm(run: RunDir, cfg: BuildConfig, progress: Progress | None = None, force: bool = False) -> Plan:
+    """`--dry-run`: the load stage (as in a build), then what generate would send to the LLM; nothing is sent."""
+    if cfg.generate.generator != "llm":
+        raise ConfigError("--dry-run plans LLM requests: it needs --generator llm", "Add --generator llm --model NAME (and --base-url).")
+    run_stages(run, [(load.STAGE, cfg.load)], progress, force)
+    return plan(run.file(load.SCENES_FILE), cfg.generate, run.path)

@@ -52,7 +52,7 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
     tmp = io.output(str(target), directory=True)
     columns = ["image_id", "width", "height", "image_path", "image_status", "image_bytes"]
     rejects, counts = export_dataset(samples, iter_scene_file(io.path(SCENES_FILE), columns=columns), data_dir, tmp, cfg, stats)
-    info = {"source": load.get("source"), "seed": cfg.seed, "val_split": cfg.val_split, "max_pixels": cfg.max_pixels,
+    info = {"source": load.get("source"), "seed": cfg.seed, "val_split": cfg.val_split, "max_pixels": cfg.max_pixels, "layout": cfg.layout,
             "stvqa_version": __version__, "name": f"stvqa {load.get('source', '')} spatial VQA".replace("  ", " ")}
     exported = [r for r in samples if r["sample_id"] not in {x["sample_id"] for x in rejects}]
     audit = blind_audit(exported) if exported else None

@@ -1,6 +1,7 @@
 """The generate stage: questions for every scene, from the generator named in the config -> `qa_generated.parquet`.
 
-Every scheduled slot ends as a question or as a rejected row (`no_candidate`: the image cannot serve the category).
+Every scheduled slot ends as a question or as a rejected row (`no_candidate`: the image cannot serve the category;
+the LLM generator's reasons are in `stvqa/qa/llm_generator.py`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ import pyarrow.parquet as pq
 
 from ..errors import ConfigError
 from ..qa.config import GenerateConfig
+from ..qa.context import GenerateContext
 from ..qa.generators import GENERATORS
+from ..qa.llm_generator import llm_inputs
 from ..records import REJECT_COLUMNS, qa_frame
 from ..runner import Outcome, Stage, StageIO
 from .load import SCENES_FILE
@@ -20,21 +23,27 @@ QA_GENERATED_FILE = "qa_generated.parquet"
 def generate(io: StageIO, cfg: GenerateConfig) -> Outcome:
     scenes = io.path(SCENES_FILE)
     task = io.task("images", task_total(scenes))
+    ctx = GenerateContext(run_dir=io.run.path, task=task)
     kept, unfilled, images_without = [], [], 0
-    for samples, missing in GENERATORS[cfg.generator].generate(scenes, cfg):
-        kept += samples
-        unfilled += missing
-        images_without += not samples
-        task.advance(1)
-    task.close()
+    try:
+        for samples, missing in GENERATORS[cfg.generator].generate(scenes, cfg, ctx):
+            kept += samples
+            unfilled += missing
+            images_without += not samples
+            task.advance(1)
+    finally:
+        task.close()
     return Outcome(n_in=len(kept) + len(unfilled), kept=qa_frame(kept), dropped=qa_frame(unfilled, REJECT_COLUMNS),
-                   counters={"images": task_total(scenes), "images_without_questions": images_without})
+                   counters={"images": task_total(scenes), "images_without_questions": images_without, **ctx.counters},
+                   incomplete=ctx.incomplete)
 
 
 def check_generator(cfg: GenerateConfig) -> None:
     if cfg.generator not in GENERATORS:
         choices = "; ".join(f"{g.name} ({g.help})" for g in GENERATORS.values())
         raise ConfigError(f"unknown --generator {cfg.generator!r}", f"Choose one of: {choices}.")
+    if cfg.generator == "llm" and (cfg.llm is None or not cfg.llm.model):
+        raise ConfigError("--generator llm needs --model", "e.g. --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-7B-Instruct")
 
 
 def task_total(scenes) -> int:
@@ -42,4 +51,4 @@ def task_total(scenes) -> int:
 
 
 STAGE = Stage("generate", generate, GenerateConfig, reads=(SCENES_FILE,), table=QA_GENERATED_FILE, check=check_generator,
-              help="scene graphs -> questions (qa_generated.parquet)")
+              external_inputs=llm_inputs, help="scene graphs -> questions (qa_generated.parquet)")

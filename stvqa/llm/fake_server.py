@@ -1,0 +1,150 @@
+"""A chat-completions server on 127.0.0.1 whose every reply the caller decides: for tests and benchmarks.
+
+It speaks enough HTTP/1.1 (keep-alive, Content-Length) for the `openai` SDK and counts what it sees:
+requests, requests in flight (and the most at once), request bodies and the Authorization headers.
+
+    with ChatServer(lambda request, n: FakeReply(content='{"questions": []}'), latency=0.2) as server:
+        ...  # point a client at server.url
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .usage import estimate_message_tokens, estimate_tokens
+
+
+@dataclass
+class FakeReply:
+    content: str | None = None  # the assistant's message of a 200 reply
+    status: int = 200
+    body: Any = None  # the whole body instead (a dict is sent as JSON); default for errors: {"error": {...}}
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (on top of the server's latency)
+    drop: bool = False  # close the connection without answering
+    usage: tuple[int, int] | None = None  # (prompt, completion) tokens; default: estimated from the texts
+
+
+Handler = Callable[[dict[str, Any], int], FakeReply]  # (request body, 1-based request number) -> reply
+
+
+class ChatServer:
+    def __init__(self, handler: Handler, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.handler, self.latency, self.host, self.port = handler, latency, host, port
+        self.requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.bodies: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.times: list[float] = []  # when each request arrived (time.monotonic)
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def start(self) -> "ChatServer":
+        self._thread = threading.Thread(target=self._serve, name="fake-chat-server", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._loop.is_running():
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    async def _shutdown(self) -> None:
+        self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def __enter__(self) -> "ChatServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        server = self._server = loop.run_until_complete(asyncio.start_server(self._connection, self.host, self.port, backlog=1024))
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            server.close()
+            loop.close()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                if not await self._answer(method, path, headers, body, writer):
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        finally:
+            writer.close()
+
+    async def _answer(self, method: str, path: str, headers: dict[str, str], body: bytes, writer: asyncio.StreamWriter) -> bool:
+        if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
+            self._write(writer, 404, {"error": {"message": f"no route {method} {path}", "type": "not_found"}}, {})
+            return True
+        request = json.loads(body or b"{}")
+        self.requests += 1
+        number = self.requests
+        self.times.append(time.monotonic())
+        self.bodies.append(request)
+        self.authorizations.append(headers.get("authorization", ""))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            reply = self.handler(request, number)
+            await asyncio.sleep(self.latency + reply.delay)
+            if reply.drop:
+                writer.transport.abort()
+                return False
+            if reply.status == 200 and reply.body is None:
+                prompt, completion = reply.usage or (estimate_message_tokens(request.get("messages", [])), estimate_tokens(reply.content or ""))
+                self.prompt_tokens += prompt
+                self.completion_tokens += completion
+                payload: Any = {
+                    "id": f"chatcmpl-{number}", "object": "chat.completion", "created": int(time.time()), "model": request.get("model", ""),
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.content}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+                }
+            else:
+                payload = reply.body if reply.body is not None else {"error": {"message": f"fake error {reply.status}", "type": "server_error"}}
+            self._write(writer, reply.status, payload, reply.headers)
+            await writer.drain()
+            return True
+        finally:
+            self.in_flight -= 1
+
+    @staticmethod
+    def _write(writer: asyncio.StreamWriter, status: int, payload: Any, headers: dict[str, str]) -> None:
+        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        writer.write(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n{extra}\r\n".encode() + data)

@@ -1,0 +1,125 @@
+"""`stvqa eval`: greedy answers of a model on one split, scored with the reward it was trained on.
+
+The prompt file, the pixel bounds and the reward settings come from the `stvqa_recipe.yaml` that `stvqa train`
+saved beside the model (the default recipe's for any other model), so a model is asked in the format it learned.
+The report: accuracy overall and per category, the mean of every reward component, the share of completions
+whose format fails, tokens per second of generation, and a few examples.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..rewards import COMPONENTS, SpatialThinkerReward
+from .recipe import RECIPE_FILE, TrainRecipe, find_recipe, recipe_from_dict
+from .rewards import reward_config
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    split: str = field(default="val", metadata={"help": "Split to evaluate (val and validation are the same)."})
+    limit: int | None = field(default=None, metadata={"help": "Evaluate the first N rows only."})
+    batch_size: int = field(default=8, metadata={"help": "Prompts generated at once."})
+    max_new_tokens: int = field(default=1024, metadata={"help": "Longest completion (greedy decoding)."})
+    examples: int = field(default=3, metadata={"help": "Completions kept in the report as examples."})
+
+
+def eval_recipe(model: str, recipe: str | None) -> TrainRecipe:
+    """The recipe given, else the one saved beside a trained model, else the default (grpo_spatialthinker)."""
+    if recipe:
+        path = find_recipe(recipe)
+    elif (Path(model).expanduser() / RECIPE_FILE).is_file():
+        path = Path(model).expanduser() / RECIPE_FILE
+    else:
+        path = find_recipe("grpo_spatialthinker")
+    return recipe_from_dict(yaml.safe_load(path.read_text()) or {}, path.stem)
+
+
+def _batches(n: int, size: int):
+    for start in range(0, n, size):
+        yield range(start, min(n, start + size))
+
+
+def generate(model: Any, processor: Any, rows: list[dict[str, Any]], max_new_tokens: int) -> tuple[list[str], int]:
+    """Greedy completions of a batch of prepared rows; returns them and the number of generated tokens."""
+    import torch
+
+    texts = [processor.apply_chat_template([{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": r["prompt"][0]["content"]}]}],
+                                           tokenize=False, add_generation_prompt=True) for r in rows]
+    processor.tokenizer.padding_side = "left"
+    inputs = processor(text=texts, images=[r["image"] for r in rows], padding=True, return_tensors="pt").to(model.device)
+    with torch.inference_mode():
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+    new = out[:, inputs["input_ids"].shape[1]:]
+    pad = processor.tokenizer.pad_token_id
+    tokens = int((new != pad).sum()) if pad is not None else new.numel()
+    return processor.batch_decode(new, skip_special_tokens=True), tokens
+
+
+def evaluate(model_name: str, dataset: str, cfg: EvalConfig = EvalConfig(), recipe: str | None = None, progress=None,
+             quiet: bool = False) -> dict[str, Any]:
+    from .data import load_split, prepare
+    from .models import load_for_eval, resolve_model, set_pixel_bounds, tame_libraries
+
+    resolve_model(model_name)  # a missing model is reported before the dataset or anything else loads
+    tame_libraries(quiet)
+    rec = eval_recipe(model_name, recipe)
+    data = prepare(load_split(dataset, cfg.split), rec.prompt_file, rec.min_pixels, rec.max_pixels, cfg.limit, source=dataset)
+    model, processor, _ = load_for_eval(model_name)
+    set_pixel_bounds(processor, rec.min_pixels, rec.max_pixels)
+    scorer = SpatialThinkerReward("overall", reward_config(rec))
+    # Accuracy is whether the answer is right, whatever the format (the reward's accuracy is 0 without format).
+    answers = SpatialThinkerReward("accuracy", reward_config(rec).replace(gating=False, count_weight=0.0, spatial_weight=0.0))
+    task = progress.task("eval: rows", total=len(data)) if progress else None
+    scores: list[dict[str, float]] = []
+    completions: list[str] = []
+    tokens, gen_seconds = 0, 0.0
+    for batch in _batches(len(data), cfg.batch_size):
+        rows = [data[i] for i in batch]
+        start = time.perf_counter()
+        texts, n = generate(model, processor, rows, cfg.max_new_tokens)
+        gen_seconds += time.perf_counter() - start
+        tokens += n
+        completions += texts
+        columns = {k: [r.get(k) for r in rows] for k in ("scene", "solution", "image_width", "image_height", "options")}
+        right = answers(texts, **columns)
+        scores += [dict(s, answer_right=r) for s, r in zip(scorer.scores(texts, **columns), right)]
+        if task:
+            task.advance(len(rows))
+    if task:
+        task.close()
+    categories = data["category"] if "category" in data.column_names else ["all"] * len(data)
+    report = {"model": model_name, "dataset": dataset, "split": cfg.split, "rows": len(scores), "recipe": rec.name,
+              **summary(scores), "generated_tokens": tokens, "generation_seconds": round(gen_seconds, 3),
+              "tokens_per_second": round(tokens / gen_seconds, 1) if gen_seconds else None}
+    by_category: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for category, s in zip(categories, scores):
+        by_category[category or "unknown"].append(s)
+    report["by_category"] = {c: summary(v) for c, v in sorted(by_category.items())}
+    ids = data["sample_id"] if "sample_id" in data.column_names else [str(i) for i in range(len(data))]
+    report["examples"] = [{"sample_id": ids[i], "solution": data[i]["solution"], "completion": completions[i], **scores[i]}
+                          for i in range(min(cfg.examples, len(scores)))]
+    return report
+
+
+def summary(scores: list[dict[str, float]]) -> dict[str, Any]:
+    """Accuracy (the answer is right, whatever the format), format failures and the mean of every reward
+    component (gated as in training) over some rows.
+
+    >>> right = {"overall": 1.0, "format": 1.0, "count": 1.0, "accuracy": 1.0, "spatial": 1.0, "answer_right": 1.0}
+    >>> no_format = {"overall": 0.0, "format": 0.0, "count": 0.0, "accuracy": 0.0, "spatial": 0.0, "answer_right": 1.0}
+    >>> result = summary([right, no_format])
+    >>> result["accuracy"], result["format_failure_rate"], result["rewards"]["accuracy"]
+    (1.0, 0.5, 0.5)
+    """
+    n = len(scores)
+    mean = lambda key: round(sum(s[key] for s in scores) / n, 4) if n else None  # noqa: E731
+    return {"rows": n, "accuracy": mean("answer_right"),
+            "format_failure_rate": round(sum(s["format"] == 0.0 for s in scores) / n, 4) if n else None,
+            "rewards": {key: mean(key) for key in ("overall", *COMPONENTS)}}

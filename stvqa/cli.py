@@ -12,7 +12,7 @@ import typer
 from rich.logging import RichHandler
 
 from . import __version__
-from .commands import build, eval, export, inspect, merge, render, stats, train
+from .commands import build, eval, export, filter as filter_command, inspect, merge, render, stats, train
 from .commands.common import StvqaGroup, console, err_console, settings
 
 app = typer.Typer(
@@ -48,3 +48,4 @@ def main(
 
 for command in (build.build, export.export, merge.merge, inspect.inspect, stats.stats, render.render, train.train, eval.eval):
     app.command()(command)
+app.command("filter")(filter_command.filter_run)

@@ -22,6 +22,14 @@ QA_COLUMNS: dict[str, pl.DataType] = {
 }
 # Added by verify (qa.parquet).
 VERIFIED_COLUMNS: dict[str, pl.DataType] = {"verified": pl.Boolean, "verify_reason": pl.Utf8}
+# Added by the filter stage's judges (qa_filtered.parquet and the export); null where that judge did not run.
+# `*_votes` hold each try's answer as option text (null: the reply named no option), so the option order of a
+# row may change later without invalidating them; the rates are shares of the tries that named an option.
+JUDGE_COLUMNS: dict[str, pl.DataType] = {
+    "consistency": pl.Float64, "judge_votes": pl.List(pl.Utf8),  # vlm: a vision model answers with the image
+    "blind_rate": pl.Float64, "blind_votes": pl.List(pl.Utf8),  # blind: a model answers from the text alone
+    "pass_rate": pl.Float64, "policy_votes": pl.List(pl.Utf8),  # policy: the model about to be trained
+}
 # Added to every dropped row by the stage runner (rejects.parquet).
 REJECT_COLUMNS: dict[str, pl.DataType] = {"reject_reason": pl.Utf8, "reject_stage": pl.Utf8}
 QA_REQUIRED = ("sample_id", "image_id", "category", "question", "options", "answer", "answer_text", "level", "rating", "focus", "generator")

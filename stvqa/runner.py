@@ -33,7 +33,7 @@ from . import __version__
 from .config import key_dict
 from .errors import ConfigError, DataError
 from .progress import Progress, Task
-from .records import REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
+from .records import JUDGE_COLUMNS, REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
 from .rundir import RunDir, canonical_json, commit, discard, fingerprint, sha256_text, temp_dir, temp_file
 
 REJECTS_FILE = "rejects.parquet"
@@ -224,7 +224,12 @@ def nothing_kept_error(stage: str, stats: dict[str, Any], run: RunDir, empty_hin
     return DataError(f"{stage}: no rows left ({why})", hint)
 
 
-REJECTS_SCHEMA = qa_frame([], VERIFIED_COLUMNS, REJECT_COLUMNS).schema
+REJECTS_SCHEMA = qa_frame([], VERIFIED_COLUMNS, JUDGE_COLUMNS, REJECT_COLUMNS).schema
+
+
+def _conform(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column of the rejects schema, in its order (null where a stage or an older file has none)."""
+    return frame.select([pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c) for c, t in REJECTS_SCHEMA.items()])
 
 
 def _replace_rejects(run: RunDir, stage: str, dropped: pl.DataFrame | None) -> None:
@@ -232,10 +237,9 @@ def _replace_rejects(run: RunDir, stage: str, dropped: pl.DataFrame | None) -> N
     path = run.file(REJECTS_FILE)
     parts = []
     if path.exists():
-        parts.append(pl.read_parquet(path).filter(pl.col("reject_stage") != stage))
+        parts.append(_conform(pl.read_parquet(path).filter(pl.col("reject_stage") != stage)))
     if dropped is not None:
-        rows = dropped.with_columns(pl.lit(stage).alias("reject_stage"))
-        parts.append(rows.select([pl.col(c).cast(t) if c in rows.columns else pl.lit(None, t).alias(c) for c, t in REJECTS_SCHEMA.items()]))
+        parts.append(_conform(dropped.with_columns(pl.lit(stage).alias("reject_stage"))))
     if not parts and path.exists():
         return
     frame = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=REJECTS_SCHEMA)

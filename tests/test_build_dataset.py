@@ -48,7 +48,7 @@ def test_build_summary_and_files(sample_run) -> None:
         assert (out / name).exists(), name
     assert "rows per stage" in output and "questions per category" in output and str(out / "dataset") in output
     manifest = json.loads((out / "manifest.json").read_text())
-    assert set(manifest["stages"]) == {"load", "generate", "verify", "debias", "export"}
+    assert set(manifest["stages"]) == {"load", "generate", "verify", "debias", "filter", "export"}
 
 
 def test_load_dataset_round_trip_with_images(sample_run) -> None:
@@ -266,7 +266,7 @@ def test_rebuild_reuses_every_stage(sample_run) -> None:
     out, _ = sample_run
     result = build("--out", str(out))
     assert result.exit_code == 0
-    assert result.output.count("unchanged") == 5
+    assert result.output.count("unchanged") == 6  # every stage of the build
 
 
 def test_real_vg_sample_produces_questions(real_vg_dir, tmp_path) -> None:

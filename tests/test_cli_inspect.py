@@ -41,7 +41,7 @@ def assert_shows_question(output: str, row: dict) -> None:
 @pytest.mark.parametrize("where", ["run", "stage file", "export"])
 def test_inspect_shows_question_options_and_marked_answer(run, where) -> None:
     path = {"run": run, "stage file": run / "qa.parquet", "export": run / "dataset"}[where]
-    row = pl.read_parquet(run / "qa_debiased.parquet").filter(pl.col("category") == "distance").sort("sample_id").row(0, named=True)
+    row = pl.read_parquet(run / "qa_filtered.parquet").filter(pl.col("category") == "distance").sort("sample_id").row(0, named=True)
     result = runner.invoke(app, ["inspect", str(path), "--category", "distance", "--limit", "5"])
     assert result.exit_code == 0, result.output
     assert_shows_question(result.output, row)
@@ -54,7 +54,7 @@ def test_inspect_shows_question_options_and_marked_answer(run, where) -> None:
 def test_inspect_in_a_colour_terminal_draws_the_image_with_box_colours(run, monkeypatch) -> None:
     console = recording(color_system="truecolor")
     monkeypatch.setattr("stvqa.commands.inspect.console", console)
-    row = pl.read_parquet(run / "qa_debiased.parquet").row(4, named=True)
+    row = pl.read_parquet(run / "qa_filtered.parquet").row(4, named=True)
     result = runner.invoke(app, ["inspect", str(run), "--index", "4"])
     assert result.exit_code == 0, result.output
     text = console.export_text(clear=False)
@@ -107,7 +107,7 @@ def test_verified_false_shows_only_failures(run, tmp_path) -> None:
     failed = qa.head(2).with_columns(verified=pl.lit(False), verify_reason=pl.lit("relation_not_in_graph"),
                                      reject_reason=pl.lit("relation_not_in_graph"), reject_stage=pl.lit("verify"))
     rejects = pl.read_parquet(run / "rejects.parquet")
-    pl.concat([rejects, failed.select(rejects.columns)]).write_parquet(failing / "rejects.parquet")
+    pl.concat([rejects, failed], how="diagonal_relaxed").write_parquet(failing / "rejects.parquet")
     result = runner.invoke(app, ["inspect", str(failing), "--verified", "false", "-n", "10"])
     assert result.exit_code == 0, result.output
     assert "showing 2" in result.output and result.output.count("verify failed ✗ (relation_not_in_graph)") == 2
@@ -126,7 +126,7 @@ def test_selection_flags_are_deterministic(run) -> None:
     assert shuffled != titles("-n", "4")
     assert titles("--index", "7") == [t for t in titles("-n", "8") if t.startswith("#7 ")]
     levels = titles("--level", "hard", "-n", "100")
-    assert len(levels) == pl.read_parquet(run / "qa_debiased.parquet").filter(pl.col("level") == "hard").height
+    assert len(levels) == pl.read_parquet(run / "qa_filtered.parquet").filter(pl.col("level") == "hard").height
 
 
 def test_browse_with_scripted_keys(run) -> None:
@@ -146,7 +146,7 @@ def test_browse_from_the_command_line(run, monkeypatch) -> None:
     monkeypatch.setattr(views, "terminal_keys", lambda: iter(["n", "q"]).__next__)
     result = runner.invoke(app, ["inspect", str(run), "--browse", "--category", "count"])
     assert result.exit_code == 0, result.output
-    n = pl.read_parquet(run / "qa_debiased.parquet").filter(pl.col("category") == "count").height
+    n = pl.read_parquet(run / "qa_filtered.parquet").filter(pl.col("category") == "count").height
     assert f"1 of {n}" in result.output and f"2 of {n}" in result.output and f"3 of {n}" not in result.output
 
 

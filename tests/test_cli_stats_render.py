@@ -26,7 +26,7 @@ def test_stats_json_matches_counts_from_the_parquet(run) -> None:
     result = runner.invoke(app, ["stats", str(run), "--json"])
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
-    table = pl.read_parquet(run / "qa_debiased.parquet")
+    table = pl.read_parquet(run / "qa_filtered.parquet")
     assert stats["rows"] == table.height
     for key in ("category", "level", "answer", "rating"):
         expected = {str(k): n for k, n in table.group_by(key).len().iter_rows()}
@@ -35,7 +35,7 @@ def test_stats_json_matches_counts_from_the_parquet(run) -> None:
     manifest = json.loads((run / "manifest.json").read_text())["stages"]
     assert [(s["stage"], s["in"], s["kept"], s["dropped"]) for s in stats["funnel"]] == [
         (name, manifest[name]["stats"]["in"], manifest[name]["stats"]["kept"], sum(manifest[name]["stats"]["dropped"].values()))
-        for name in ("load", "generate", "verify", "debias", "export")]
+        for name in ("load", "generate", "verify", "debias", "filter", "export")]
     rejects = pl.read_parquet(run / "rejects.parquet")
     assert stats["rejects"] == {s: {r: n} for s, r, n in rejects.group_by("reject_stage", "reject_reason").len().iter_rows()}
 
@@ -43,7 +43,7 @@ def test_stats_json_matches_counts_from_the_parquet(run) -> None:
 def test_stats_tables_show_counts_funnel_and_rejects(run) -> None:
     result = runner.invoke(app, ["stats", str(run)])
     assert result.exit_code == 0, result.output
-    table = pl.read_parquet(run / "qa_debiased.parquet")
+    table = pl.read_parquet(run / "qa_filtered.parquet")
     relation = table.filter(pl.col("category") == "relation").height
     line = next(line for line in result.output.splitlines() if "│ relation " in line)
     assert f" {relation} " in line and f"{relation / table.height:.1%}" in line and "█" in line
@@ -65,7 +65,7 @@ def box_edge_pixel(run, sample_row) -> tuple[tuple[int, int], tuple[int, int, in
 
 
 def test_render_sheet_draws_boxes_where_the_scene_says(run, tmp_path) -> None:
-    table = pl.read_parquet(run / "qa_debiased.parquet")
+    table = pl.read_parquet(run / "qa_filtered.parquet")
     index = table.with_row_index().filter(pl.col("category") == "instance_location")["index"][0]  # one object in focus
     out = tmp_path / "sheet.png"
     result = runner.invoke(app, ["render", str(run), "--out", str(out), "--index", str(index)])
@@ -92,7 +92,7 @@ def test_render_per_sample_writes_one_png_each(run, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in out.iterdir())
     assert len(files) == 4 and all(":" not in f and f.endswith(".png") for f in files)
-    table = pl.read_parquet(run / "qa_debiased.parquet")
+    table = pl.read_parquet(run / "qa_filtered.parquet")
     assert set(files) <= {s.replace(":", "_") + ".png" for s in table["sample_id"]}
     assert all(Image.open(out / f).width == MAX_SIDE for f in files)
 

@@ -27,10 +27,10 @@ def run(tmp_path_factory):
 
 
 def test_a_run_a_stage_file_and_its_export_give_the_same_questions(run) -> None:
-    table = pl.read_parquet(run / "qa_debiased.parquet").sort("sample_id")
-    from_run, from_file, from_export = open_samples(run), open_samples(run / "qa_debiased.parquet"), open_samples(run / "dataset")
+    table = pl.read_parquet(run / "qa_filtered.parquet").sort("sample_id")
+    from_run, from_file, from_export = open_samples(run), open_samples(run / "qa_filtered.parquet"), open_samples(run / "dataset")
     assert (from_run.kind, from_file.kind, from_export.kind) == ("run", "stage", "export")
-    assert from_run.files == [run / "qa_debiased.parquet"] and from_run.run == run and from_export.run == run
+    assert from_run.files == [run / "qa_filtered.parquet"] and from_run.run == run and from_export.run == run
     for samples in (from_run, from_file, from_export):
         rows = sorted(samples.rows, key=lambda r: r["sample_id"])
         assert all(set(r) == set(ROW_KEYS) for r in rows)
@@ -57,7 +57,7 @@ def test_stage_names_pick_tables_and_scenes_become_rows(run) -> None:
 
 def test_verified_false_on_a_run_reads_the_rejects(run) -> None:
     assert open_samples(run, verified="false").files == [run / "rejects.parquet"]
-    assert open_samples(run, verified="true").files == [run / "qa_debiased.parquet"]
+    assert open_samples(run, verified="true").files == [run / "qa_filtered.parquet"]
 
 
 def test_select_filters_and_shuffles_deterministically(run) -> None:
@@ -111,7 +111,7 @@ def test_paths_that_are_nothing_stvqa_wrote_are_refused(tmp_path) -> None:
 
 
 def test_stats_equal_counts_computed_from_the_parquet(run) -> None:
-    table = pl.read_parquet(run / "qa_debiased.parquet")
+    table = pl.read_parquet(run / "qa_filtered.parquet")
     result = compute(open_samples(run))
     assert result["rows"] == table.height
     for key, column in (("category", "category"), ("level", "level"), ("answer", "answer"), ("rating", "rating")):
@@ -122,7 +122,7 @@ def test_stats_equal_counts_computed_from_the_parquet(run) -> None:
     assert result["by"]["category"]["relation"]["share"] == pytest.approx(expected_share(table, "category", "relation"), abs=1e-4)
     assert set(result["by"]["category"]) >= {"relation", "count", "existence"}  # known values listed even when absent
     manifest = json.loads((run / "manifest.json").read_text())["stages"]
-    assert [s["stage"] for s in result["funnel"]] == ["load", "generate", "verify", "debias", "export"]
+    assert [s["stage"] for s in result["funnel"]] == ["load", "generate", "verify", "debias", "filter", "export"]
     for step in result["funnel"]:
         stats = manifest[step["stage"]]["stats"]
         assert (step["in"], step["kept"], step["dropped"]) == (stats["in"], stats["kept"], sum(stats["dropped"].values()))

@@ -17,6 +17,7 @@ from ..stages import BuildConfig, build as run_build, check, plan_llm
 from ..stages.debias import DebiasConfig
 from ..stages.load import LoadConfig
 from .common import console, load_config_defaults, option, progress, user_errors
+from .filter import BalanceLetters, Dedup, Judges, JudgeMaxSide, K, Levels, MaxBlind, MinConsistency, MinRating, PassRate, Rule, Target, filter_config
 from .report import print_build_summary, print_plan
 
 L, G, E, M = LoadConfig, GenerateConfig, ExportConfig, LLMConfig
@@ -58,16 +59,38 @@ def build(
     images: Annotated[bool, option(E, "embed_images", "--images/--no-images")] = True,
     layout: Annotated[str, option(E, "layout")] = "trl",
     max_blind_excess: Annotated[float, option(DebiasConfig, "max_excess")] = 0.1,
+    judge: Judges = None,
+    judge_base_url: Annotated[Optional[str], typer.Option(help="Endpoint of the --judge (default: --base-url).", show_default=False)] = None,
+    judge_model: Annotated[Optional[str], typer.Option(help="Model of the --judge, e.g. gpt-4o-mini (other endpoint settings: as for --generator llm).",
+                                                       show_default=False)] = None,
+    k: K = 4,
+    judge_max_side: JudgeMaxSide = 640,
+    min_consistency: MinConsistency = 0.75,
+    rule: Rule = "threshold",
+    max_blind: MaxBlind = None,
+    pass_rate: PassRate = "0.125..0.875",
+    min_rating: MinRating = None,
+    level: Levels = None,
+    target: Target = None,
+    dedup: Dedup = True,
+    balance_letters: BalanceLetters = True,
     force: Annotated[bool, typer.Option(help="Re-run stages even when inputs and config are unchanged.")] = False,
 ) -> None:
-    """Load scene graphs, generate and verify questions, and export a Hugging Face-ready dataset to RUN/dataset."""
+    """Load scene graphs, generate, verify and curate questions, and export a Hugging Face-ready dataset to RUN/dataset."""
     load = LoadConfig(source=source, data_dir=str(data_dir) if data_dir else None, normalize=NormalizeConfig(dedup_iou=dedup_iou),
                       use_aliases=aliases, limit=limit, shard=shard, validate_every=validate_every)
     llm = LLMConfig(base_url=base_url, model=model or "", api_key_env=api_key_env, concurrency=concurrency, rpm=rpm, tpm=tpm, temperature=temperature,
                     max_tokens=max_tokens, timeout=timeout, max_retries=max_retries, price_in=price_in, price_out=price_out, max_cost=max_cost,
                     cache=str(cache) if cache else None) if generator == "llm" else None
     generate = GenerateConfig(generator=generator, per_image=per_image, seed=seed, llm=llm, **({"mix": mix} if mix else {}))
-    cfg = BuildConfig(load=load, generate=generate, verify=VerifyConfig(thresholds=generate), debias=DebiasConfig(seed=seed, max_excess=max_blind_excess),
+    # The judge shares the generator's endpoint settings (key, limits, prices), with its own URL and model.
+    judge_llm = LLMConfig(base_url=judge_base_url or base_url, model=judge_model or "", api_key_env=api_key_env, concurrency=concurrency, rpm=rpm,
+                          tpm=tpm, temperature=1.0, max_tokens=64, timeout=timeout, max_retries=max_retries, price_in=price_in,
+                          price_out=price_out, max_cost=max_cost)
+    curation = filter_config(judges=judge, llm=judge_llm, k=k, seed=seed, judge_max_side=judge_max_side, min_consistency=min_consistency,
+                             rule=rule, max_blind=max_blind, pass_rate=pass_rate, min_rating=min_rating, levels=level, target=target,
+                             mix=generate.mix, dedup=dedup, balance_letters=balance_letters)
+    cfg = BuildConfig(load=load, generate=generate, verify=VerifyConfig(thresholds=generate), debias=DebiasConfig(seed=seed, max_excess=max_blind_excess), filter=curation,
                       export=ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images, layout=layout))
     check(cfg)
     run = RunDir.open(out)

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.table import Table
 
 from ..errors import DataError
+from ..funnel import funnel_notes
 from ..llm.config import LLMConfig
 from ..qa.llm_generator import Plan
 from ..records import CATEGORIES
@@ -96,6 +97,9 @@ def print_build_summary(results: list[StageResult], run: RunDir) -> None:
         _status(result)
         _llm_line(result)
     console.print(stage_table(results, f"rows per stage ({run.path})"))
+    funnel = next((r.record["funnel"] for r in results if r.record.get("funnel")), None)
+    if funnel and len(funnel["steps"]) > 2:  # more than the default dedup: the curation the user asked for
+        console.print(funnel_table(funnel))
     categories = category_table(results)
     if categories is not None:
         console.print(categories)
@@ -114,5 +118,41 @@ def print_build_summary(results: list[StageResult], run: RunDir) -> None:
         if reason in REASON_HINTS and reason.startswith("image_"):
             console.print(f"[yellow]hint:[/] {REASON_HINTS[reason]}", highlight=False)
             break
+    for note in funnel_notes(funnel) if funnel else []:
+        console.print(note, highlight=False)
     path = next((r.record["path"] for r in results if "path" in r.record), run.path / "dataset")
     console.print(f"Dataset: [bold]{path}[/]  (load with datasets.load_dataset(\"parquet\", data_dir=...))")
+
+
+SHORT = {"relation": "rel", "reach": "reach", "size": "size", "orientation": "orient", "instance_location": "loc", "depth": "depth",
+         "distance": "dist", "count": "count", "existence": "exist"}  # narrow columns: the table fits 80 characters
+
+
+def funnel_table(report: dict) -> Table:
+    """The filter's steps as rows, the categories as columns (what each step kept), and what each step dropped."""
+    steps = report["steps"]
+    categories = [c for c in CATEGORIES if any(c in s["by_category"] for s in steps)]
+    table = Table(title="filter funnel (questions kept after each step)", header_style="bold")
+    table.add_column("step")
+    for column in ("rows", *(SHORT[c] for c in categories)):
+        table.add_column(column, justify="right")
+    for s in steps:
+        table.add_row(s["step"], f"{s['rows']:,}", *(f"{s['by_category'].get(c, 0):,}" for c in categories))
+    return table
+
+
+def print_filter_summary(results: list[StageResult], run: RunDir) -> None:
+    for result in results:
+        _status(result)
+        if result.record.get("incomplete"):
+            console.print(f"[yellow]incomplete:[/] {result.name}: {result.record['incomplete']}", highlight=False)
+    report = next((r.record.get("funnel") for r in results if r.record.get("funnel")), None)
+    if report:
+        console.print(funnel_table(report))
+        for s in report["steps"]:
+            if s["dropped"]:
+                console.print(f"{s['step']} dropped: {_top(s['dropped'], 4)}", highlight=False)
+        for note in funnel_notes(report):
+            console.print(note, highlight=False)
+    path = next((r.record["path"] for r in results if "path" in r.record), run.path / "dataset")
+    console.print(f"Dataset: [bold]{path}[/]  (funnel: {run.file('filter_report.json')})")

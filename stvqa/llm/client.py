@@ -79,8 +79,8 @@ class LLMClient:
     async def aclose(self) -> None:
         await self._sdk.close()
 
-    def key_of(self, messages: list[dict[str, Any]]) -> str:
-        return request_key(self.cfg.base_url, self.cfg.model, messages, self.params)
+    def key_of(self, messages: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> str:
+        return request_key(self.cfg.base_url, self.cfg.model, messages, {**self.params, **(extra or {})})
 
     def redact(self, text: str) -> str:
         """Error text without the API key, whatever the endpoint echoed back."""
@@ -109,9 +109,11 @@ class LLMClient:
             return Reply("ok", second.text, data2, replies=replies, cached=second.cached)
         return Reply("invalid", second.text, data2 if data2 is not None else data, error2, replies, second.cached)
 
-    async def chat(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None = None, json: bool = False) -> Reply:
-        """One request: from the cache when it was answered before, else sent (within the limits) and cached."""
-        key = self.key_of(messages)
+    async def chat(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None = None, json: bool = False,
+                   extra: dict[str, Any] | None = None) -> Reply:
+        """One request: from the cache when it was answered before, else sent (within the limits) and cached.
+        `extra`: more body fields (e.g. a per-try `seed`), part of the cache key."""
+        key = self.key_of(messages, extra)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.usage.hit(hit.input_tokens, hit.output_tokens)
             return Reply("ok", hit.reply, replies=[hit.reply], cached=True)
@@ -127,16 +129,17 @@ class LLMClient:
                 await self._rpm.acquire()
             if self._tpm:
                 await self._tpm.acquire(min(estimated_in + estimated_out, self.cfg.tpm))
-            return await self._send(key, messages, schema if json else None, json, estimate)
+            return await self._send(key, messages, schema if json else None, json, estimate, extra or {})
 
-    async def _send(self, key: str, messages: list[dict[str, Any]], schema: dict[str, Any] | None, json: bool, estimate: float) -> Reply:
+    async def _send(self, key: str, messages: list[dict[str, Any]], schema: dict[str, Any] | None, json: bool, estimate: float,
+                    extra: dict[str, Any]) -> Reply:
         started = time.monotonic()
         first_mode = self._mode if schema is not None else max(self._mode, 1)
         modes = range(first_mode, len(MODES)) if json else (len(MODES) - 1,)
         retries = [0]  # counted by `_count_retry`, which sees every attempt the SDK sends for this task
         _RETRIES.set(retries)
         for index in modes:
-            body = {"model": self.cfg.model, "messages": messages, **self.params, **_format(MODES[index], schema)}
+            body = {"model": self.cfg.model, "messages": messages, **self.params, **extra, **_format(MODES[index], schema)}
             try:
                 # The SDK's generic POST: its retries, backoff, Retry-After and timeouts, without the per-request
                 # type transform of `chat.completions.create` (a third of the SDK's CPU time per request).

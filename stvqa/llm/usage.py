@@ -28,9 +28,26 @@ def _estimate_cached(text: str) -> int:  # system prompts repeat in every reques
     return estimate_tokens(text)
 
 
+IMAGE_TOKENS = 765  # one image of up to 768 px a side: OpenAI's high-detail count (85 + 4 tiles x 170); Qwen2.5-VL needs fewer
+
+
 def estimate_message_tokens(messages: list[dict]) -> int:
-    """Prompt tokens of a chat: the contents and a few per message for the chat template."""
-    return sum(4 + (_estimate_cached if m.get("role") == "system" else estimate_tokens)(str(m.get("content") or "")) for m in messages) + 3
+    """Prompt tokens of a chat: the contents and a few per message for the chat template (an image part
+    counts as `IMAGE_TOKENS`, not as the length of its base64 text).
+
+    >>> text = [{"role": "user", "content": "Is the cup left of the plate?"}]
+    >>> with_image = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + "A" * 90000}},
+    ...                                            {"type": "text", "text": "Is the cup left of the plate?"}]}]
+    >>> estimate_message_tokens(with_image) - estimate_message_tokens(text) == IMAGE_TOKENS
+    True
+    """
+    return sum(4 + _content_tokens(m.get("content"), m.get("role") == "system") for m in messages) + 3
+
+
+def _content_tokens(content, system: bool) -> int:
+    if isinstance(content, list):  # parts: {"type": "text", "text": ...} or {"type": "image_url", ...}
+        return sum(estimate_tokens(str(p.get("text") or "")) if p.get("type") == "text" else IMAGE_TOKENS for p in content if isinstance(p, dict))
+    return (_estimate_cached if system else estimate_tokens)(str(content or ""))
 
 
 @dataclass

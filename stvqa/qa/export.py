@@ -60,6 +60,11 @@ COLUMNS: list[tuple[str, pa.DataType, dict]] = [
     ("verified", pa.bool_(), {"dtype": "bool", "_type": "Value"}),
     ("verify_reason", pa.string(), _STRING),
     ("generator", pa.string(), _STRING),
+    # The filter stage's judges (null where none ran): re-threshold with these instead of judging again.
+    ("consistency", pa.float64(), {"dtype": "float64", "_type": "Value"}),
+    ("judge_votes", pa.list_(pa.string()), {"feature": _STRING, "_type": "List"}),
+    ("blind_rate", pa.float64(), {"dtype": "float64", "_type": "Value"}),
+    ("pass_rate", pa.float64(), {"dtype": "float64", "_type": "Value"}),
 ]
 LAYOUTS = {"trl": "image", "stvqa7k": "images"}  # layout -> the name of its image column (the other one is left out)
 
@@ -203,6 +208,7 @@ def export_row(sample: dict[str, Any], image: bytes, width: int, height: int, sc
         "verified": sample.get("verified"),
         "verify_reason": sample.get("verify_reason"),
         "generator": sample["generator"],
+        **{column: sample.get(column) for column in ("consistency", "judge_votes", "blind_rate", "pass_rate")},
     }
 
 
@@ -293,7 +299,7 @@ def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any
     return rejects, counts
 
 
-def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report: str | None = None) -> str:
+def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report: str | None = None, funnel: str | None = None) -> str:
     """README.md with the YAML header the Hub reads (`configs`), counts by category, level and letter, and
     the blind-solvability audit (how well text-only guessers do, next to chance)."""
     totals = {split: sum(v for k, v in counts[split].items() if k.startswith("category:")) for split in SPLITS}
@@ -316,6 +322,8 @@ def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report:
         for k in keys:
             t, v = counts["train"][k], counts["val"][k]
             lines.append(f"| {k[len(prefix):]} | {t} | {v} | {t + v} |")
+    if funnel:
+        lines += ["", "## Curation funnel (`stvqa filter`)", "", "Questions kept after each step, per category.", "", funnel]
     if blind_report:
         lines += ["", "## Text-only baselines (blind-solvability audit)", "",
                   "Accuracy of guessers that never see the image, each learned on the other images (leave-one-image-out), "
@@ -327,7 +335,8 @@ def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report:
               "`<scene>{subgraph}</scene>\\n<answer>X</answer>`, `answer_only`, `answer_text`, `answer_option_text`, `category`, "
               "`level`, `rating`) plus TRL-ready ones: `prompt` (conversational, observe -> scene -> think -> answer), "
               "`solution`, `scene` (ground-truth question-focused subgraph, boxes in pixels of the stored image), `image_width`, "
-              "`image_height`, `verified`, `verify_reason`, `generator`, `sample_id`.",
+              "`image_height`, `verified`, `verify_reason`, `generator`, `sample_id`, and the judges' `consistency` (share of a vision "
+              "model's tries that agreed), `judge_votes` (each try's answer), `blind_rate` and `pass_rate` (null where no judge ran).",
               "", "Reward functions that read these columns: `stvqa.rewards.spatial_thinker_reward`.",
               "", "## Licence", "",
               "Scene-graph annotations: Visual Genome and GQA are CC BY 4.0 (Krishna et al., 2017; Hudson and Manning, 2019). "

@@ -17,11 +17,12 @@ from ..qa.llm_generator import Plan, plan
 from ..qa.verify import VerifyConfig
 from ..rundir import RunDir
 from ..runner import Stage, StageResult, run_stages
-from . import debias, export, generate, load, verify
+from . import debias, export, filter, generate, load, verify
 from .debias import DebiasConfig
+from .filter import FilterConfig
 from .load import LoadConfig
 
-BUILD: tuple[Stage, ...] = (load.STAGE, generate.STAGE, verify.STAGE, debias.STAGE, export.STAGE)
+BUILD: tuple[Stage, ...] = (load.STAGE, generate.STAGE, verify.STAGE, debias.STAGE, filter.STAGE, export.STAGE)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class BuildConfig:
     generate: GenerateConfig = GenerateConfig()
     verify: VerifyConfig = VerifyConfig()
     debias: DebiasConfig = DebiasConfig()
+    filter: FilterConfig = FilterConfig()
     export: ExportConfig = ExportConfig()
 
     def of(self, stage: Stage) -> Any:
@@ -46,7 +48,7 @@ def check(cfg: BuildConfig) -> None:
 
 
 def build(run: RunDir, cfg: BuildConfig, progress: Progress | None = None, force: bool = False) -> list[StageResult]:
-    """load -> generate -> verify -> debias -> export, each skipped when its inputs and config are unchanged."""
+    """load -> generate -> verify -> debias -> filter -> export, each skipped when its inputs and config are unchanged."""
     assert {f.name for f in fields(BuildConfig)} == {s.name for s in BUILD}, "every stage needs a config"
     return run_stages(run, [(stage, cfg.of(stage)) for stage in BUILD], progress, force)
 

@@ -9,14 +9,15 @@ import polars as pl
 
 from .. import __version__
 from ..errors import DataError
+from ..funnel import funnel_markdown
 from ..qa.blind import blind_audit, format_blind_report
 from ..qa.export import SPLITS, ExportConfig, dataset_card, export_dataset, is_stvqa_export
-from ..records import REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
+from ..records import JUDGE_COLUMNS, REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
 from ..rundir import remove_temporaries
 from ..runner import Outcome, Stage, StageIO
 from ..scenes import iter_scene_file
 from .load import SCENES_FILE
-from .debias import QA_DEBIASED_FILE
+from .filter import QA_FILTERED_FILE
 
 DATASET_DIR = "dataset"
 
@@ -47,7 +48,7 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
     target = target_of(io.run.path, cfg)
     check_target(target, io.run.path, data_dir, cfg)
     remove_temporaries(target.parent, prefix=f".{target.name}.")  # what a killed export left beside its target
-    samples = pl.read_parquet(io.path(QA_DEBIASED_FILE)).to_dicts()
+    samples = pl.read_parquet(io.path(QA_FILTERED_FILE)).to_dicts()
     stats: Counter = Counter()
     tmp = io.output(str(target), directory=True)
     columns = ["image_id", "width", "height", "image_path", "image_status", "image_bytes"]
@@ -56,13 +57,15 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
             "stvqa_version": __version__, "name": f"stvqa {load.get('source', '')} spatial VQA".replace("  ", " ")}
     exported = [r for r in samples if r["sample_id"] not in {x["sample_id"] for x in rejects}]
     audit = blind_audit(exported) if exported else None
-    (tmp / "README.md").write_text(dataset_card(counts, info, format_blind_report(audit) if audit else None))
+    funnel = (io.run.record("filter") or {}).get("funnel")
+    (tmp / "README.md").write_text(dataset_card(counts, info, format_blind_report(audit) if audit else None,
+                                                funnel_markdown(funnel) if funnel else None))
     by_category: Counter = Counter()
     for split in SPLITS:
         by_category.update({k.split(":", 1)[1]: v for k, v in counts[split].items() if k.startswith("category:")})
     return Outcome(
         n_in=len(samples), kept=sum(stats[f"rows_{split}"] for split in SPLITS), kept_by_category=by_category,
-        dropped=qa_frame(rejects, VERIFIED_COLUMNS, REJECT_COLUMNS), counters=dict(stats),
+        dropped=qa_frame(rejects, VERIFIED_COLUMNS, JUDGE_COLUMNS, REJECT_COLUMNS), counters=dict(stats),
         info={"path": str(target), "by_split": {split: dict(sorted(counts[split].items())) for split in SPLITS}, "blind_audit": audit},
     )
 
@@ -76,5 +79,5 @@ def record_name(cfg: ExportConfig) -> str:
     return "export" if not cfg.out else f"export {Path(cfg.out).expanduser().resolve()}"
 
 
-STAGE = Stage("export", export, ExportConfig, reads=(SCENES_FILE, QA_DEBIASED_FILE), outputs_of=outputs, record_name=record_name,
+STAGE = Stage("export", export, ExportConfig, reads=(SCENES_FILE, QA_FILTERED_FILE), outputs_of=outputs, record_name=record_name,
               help="verified questions -> Hugging Face Parquet (dataset/)")

@@ -203,12 +203,22 @@ def _decode(data: bytes, width: int | None, height: int | None):
     return image, None
 
 
+def judge_summary(row: dict[str, Any]) -> str | None:
+    """What the filter's judges said, in one line ("vlm 0.75: behind, behind, behind, on · blind 0.50"), or None."""
+    parts = []
+    for name, rate, votes in (("vlm", "consistency", "judge_votes"), ("blind", "blind_rate", "blind_votes"), ("policy", "pass_rate", "policy_votes")):
+        if row.get(rate) is not None:
+            listed = ", ".join(v if v is not None else "?" for v in row.get(votes) or [])
+            parts.append(f"{name} {row[rate]:.2f}" + (f": {listed}" if listed else ""))
+    return " · ".join(parts) or None
+
+
 def normalise(row: dict[str, Any], position: int, split: str | None = None) -> dict[str, Any]:
     """A row of any stvqa table in the shape of `ROW_KEYS`."""
     out = dict.fromkeys(ROW_KEYS)
     out.update({k: row.get(k) for k in ROW_KEYS if k in row})
     out.update(row=position, split=split, image_id=None if row.get("image_id") is None else str(row["image_id"]))
-    out["judge"] = row.get("judge_votes", row.get("judge"))
+    out["judge"] = judge_summary(row)
     if "question_only" in row:  # an exported dataset
         out.update(kind="export", question=row["question_only"], answer=row.get("answer_only"), scene=row.get("scene"),
                    options=[_PREFIX.sub("", o) for o in row.get("options") or []],

@@ -83,7 +83,7 @@ def details(row: dict[str, Any], note: str | None = None) -> Panel:
         verdict = {True: "verified ✓", False: "verify failed ✗", None: "not checked"}[row["verified"]]
         lines.append(f"\n{verdict}" + (f" ({row['verify_reason']})" if row["verify_reason"] else ""), "red" if row["verified"] is False else "dim")
     if row["judge"] is not None:
-        lines.append(f"\njudge votes: {row['judge']}", "dim")
+        lines.append(f"\njudges (share agreeing: votes): {row['judge']}", "dim")
     if row["reject_reason"]:
         lines.append(f"\nrejected at {row['reject_stage']}: {row['reject_reason']}", "red")
     if note:

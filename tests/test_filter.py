@@ -163,6 +163,8 @@ def test_vlm_judge_maps_each_tries_order_back_and_applies_the_threshold(run) -> 
     assert set(rejects["consistency"]) == {0.0}
     data = exported(run)
     assert set(data["consistency"]) == {1.0} and data["judge_votes"].list.len().min() == 4
+    shown_row = CliRunner().invoke(app, ["inspect", str(run / "dataset"), "-n", "1"])
+    assert shown_row.exit_code == 0 and "vlm 1.00: " in shown_row.output
 
 
 def test_option_orders_rotate_so_a_judge_that_always_says_a_agrees_by_chance_only(run) -> None:

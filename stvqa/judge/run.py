@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from ..llm.cache import ResponseCache
 from ..llm.config import LLMConfig
-from ..llm.loop import event_loop
+from ..llm.loop import event_loop, in_order
 from ..llm.usage import Usage
 from ..progress import Task
 from ..qa.export import ImageProblem, read_image
@@ -110,8 +110,6 @@ def judge_rows(run: JudgeRun, work: Iterable[tuple[dict[str, Any], list[dict[str
     cache = ResponseCache(run.cache_file)
     loop = event_loop()
     verdicts: dict[str, Verdict] = {}
-    pending: deque = deque()
-    window = max(64, 4 * run.llm.concurrency)
     started = time.monotonic()
 
     async def start() -> tuple["LLMClient", asyncio.Semaphore]:
@@ -128,23 +126,14 @@ def judge_rows(run: JudgeRun, work: Iterable[tuple[dict[str, Any], list[dict[str
             found = loop.run(_judge_image(client, run, *first, admission, probe=True))
             verdicts.update(found)
             task.advance(len(found))
-        while True:
-            for scene, rows in items:
-                pending.append(loop.submit(_judge_image(client, run, scene, rows, admission)))
-                if len(pending) >= window:
-                    break
-            if not pending:
-                break
-            found = loop.result(pending.popleft())
-            verdicts.update(found)
-            task.advance(len(found))
-            rate = usage.requests / max(time.monotonic() - started, 1e-9)
-            task.status(f"{run.kind.name}: {usage.requests:,} sent ({rate:,.1f}/s), {usage.cache_hits:,} cached, {usage.retries:,} retries, "
-                        f"{usage.failures:,} failed, ${usage.cost:,.4f}")
+        window = max(64, 4 * run.llm.concurrency)  # images ahead of the one being collected
+        with closing(in_order(loop, (_judge_image(client, run, scene, rows, admission) for scene, rows in items), window)) as results:
+            for found in results:
+                verdicts.update(found)
+                task.advance(len(found))
+                task.status(f"{run.kind.name}: {usage.status(time.monotonic() - started)}")
     finally:
         try:
-            for handle in pending:
-                handle.cancel()
             loop.run(client.aclose())
         finally:
             loop.close()

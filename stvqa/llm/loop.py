@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections import deque
+from collections.abc import Coroutine, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -74,3 +75,22 @@ def event_loop() -> LocalLoop | BackgroundLoop:
     except RuntimeError:
         return LocalLoop()
     return BackgroundLoop()
+
+
+def in_order(loop: LocalLoop | BackgroundLoop, coros: Iterable[Coroutine[Any, Any, T]], window: int) -> Iterator[T]:
+    """The results of `coros` in their order, with up to `window` of them started ahead of the one handed
+    over (bounded memory, no stalls while the caller works). Closing the iterator cancels what still runs."""
+    pending: deque = deque()
+    coros = iter(coros)
+    try:
+        while True:
+            for coro in coros:
+                pending.append(loop.submit(coro))
+                if len(pending) >= window:
+                    break
+            if not pending:
+                return
+            yield loop.result(pending.popleft())
+    finally:
+        for handle in pending:
+            handle.cancel()

@@ -109,6 +109,11 @@ class Usage:
         self.cached_input_tokens += input_tokens
         self.cached_output_tokens += output_tokens
 
+    def status(self, seconds: float, *more: str) -> str:
+        """One line for a progress display, after `seconds` of sending (`more`: other counts, before the cost)."""
+        return ", ".join([f"{self.requests:,} sent ({self.requests / max(seconds, 1e-9):,.1f}/s)", f"{self.cache_hits:,} cached",
+                          f"{self.retries:,} retries", f"{self.failures:,} failed", *more, f"${self.cost:,.4f}"])
+
     def counters(self) -> dict[str, int | float]:
         """For the manifest's stats (prefixed `llm_`)."""
         return {

@@ -20,7 +20,7 @@ import copy
 import gc
 import json
 import time
-from collections import deque
+from contextlib import closing
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -30,7 +30,7 @@ import jsonschema
 
 from ..llm.cache import ResponseCache, request_key
 from ..llm.config import LLMConfig, params_of
-from ..llm.loop import event_loop
+from ..llm.loop import event_loop, in_order
 from ..llm.usage import Usage, estimate_message_tokens
 from ..records import LETTERS
 from ..resources import resource_path
@@ -194,7 +194,6 @@ def llm_questions(scenes_path: Path, cfg: GenerateConfig, ctx: GenerateContext) 
     cache_ = ResponseCache(cache_path(llm, ctx.run_dir))
     window = max(256, 16 * llm.concurrency)  # images ahead of the one being handed over: bounded memory, no stalls
     started, rejects, extra = time.monotonic(), 0, 0
-    pending: deque = deque()
     loop = event_loop()
 
     async def start() -> tuple["LLMClient", asyncio.Semaphore]:
@@ -208,27 +207,17 @@ def llm_questions(scenes_path: Path, cfg: GenerateConfig, ctx: GenerateContext) 
     # GC would run every few images and walk ever more live rows: a tenth of the stage's time at 300
     # requests/s. Collect less often while the loop runs (cycles are still collected); restored after.
     gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
+    # Small batches: converting a batch to Python holds the GIL, and the event loop waits meanwhile.
+    scenes = iter_scene_file(scenes_path, SCENE_COLUMNS, batch_rows=32)
     try:
-        # Small batches: converting a batch to Python holds the GIL, and the event loop waits meanwhile.
-        scenes = iter_scene_file(scenes_path, SCENE_COLUMNS, batch_rows=32)
-        while True:
-            for scene in scenes:
-                pending.append(loop.submit(image_rows(client, scene, cfg, admission)))
-                if len(pending) >= window:
-                    break
-            if not pending:
-                break
-            kept, rejected, more = loop.result(pending.popleft())
-            rejects, extra = rejects + len(rejected), extra + more
-            rate = usage.requests / max(time.monotonic() - started, 1e-9)
-            ctx.task.status(f"{usage.requests:,} sent ({rate:,.1f}/s), {usage.cache_hits:,} cached, {usage.retries:,} retries, "
-                            f"{usage.failures:,} failed, {rejects:,} rejects, ${usage.cost:,.4f}")
-            yield kept, rejected
+        with closing(in_order(loop, (image_rows(client, scene, cfg, admission) for scene in scenes), window)) as results:
+            for kept, rejected, more in results:
+                rejects, extra = rejects + len(rejected), extra + more
+                ctx.task.status(usage.status(time.monotonic() - started, f"{rejects:,} rejects"))
+                yield kept, rejected
     finally:
         gc.set_threshold(*thresholds)
         try:
-            for handle in pending:
-                handle.cancel()
             loop.run(client.aclose())
         finally:
             loop.close()

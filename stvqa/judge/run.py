@@ -9,6 +9,7 @@ sent is *unjudged* (kept apart with the reason, sent again by the next run), nev
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing
@@ -72,35 +73,50 @@ def verdict_of(replies: list["Reply"], row: dict[str, Any], orders: list[list[in
     return Verdict(votes, sum(v == row["answer_text"] for v in named) / len(named))
 
 
+async def _prepared_image(run: JudgeRun, scene: dict[str, Any]) -> JudgeImage | str:
+    """The image as the judge sees it, or why it cannot be sent (an unjudged reason)."""
+    try:
+        return await asyncio.to_thread(judge_image, read_image(scene, run.data_dir), run.max_side)
+    except ImageProblem as problem:
+        return f"judge_{problem.reason}"
+    except OSError:
+        return "judge_image_undecodable"
+
+
 async def _judge_image(client: "LLMClient", run: JudgeRun, scene: dict[str, Any], rows: list[dict[str, Any]],
-                       admission: asyncio.Semaphore, probe: bool = False) -> list[tuple[str, Verdict]]:
-    """The verdicts of one image's questions. `probe`: send the first try alone first, and stop everything
-    if the endpoint refuses it (a text-only model asked about an image would refuse every request)."""
+                       admission: asyncio.Semaphore) -> list[tuple[str, Verdict]]:
+    """The verdicts of one image's questions."""
     async with admission:
         image: JudgeImage | None = None
         if run.kind.sees_image:
-            try:
-                image = await asyncio.to_thread(judge_image, read_image(scene, run.data_dir), run.max_side)
-            except ImageProblem as problem:
-                return [(row["sample_id"], Verdict(unjudged=f"judge_{problem.reason}")) for row in rows]
-            except OSError:
-                return [(row["sample_id"], Verdict(unjudged="judge_image_undecodable")) for row in rows]
+            prepared = await _prepared_image(run, scene)
+            if isinstance(prepared, str):
+                return [(row["sample_id"], Verdict(unjudged=prepared)) for row in rows]
+            image = prepared
             run.image_bytes += image.size * len(rows)
             run.images += 1
         orders = {row["sample_id"]: [try_order(row["sample_id"], len(row["options"]), t, run.seed) for t in range(run.k)] for row in rows}
         tries = [(row, t, order) for row in rows for t, order in enumerate(orders[row["sample_id"]])]
-        ask = [client.chat(messages(run.kind, row, order, image), extra={"seed": t}) for row, t, order in tries]
-        first = [await ask[0]] if probe else []
-        if probe and first[0].status == "bad_request" and run.kind.sees_image:
-            for pending in ask[1:]:
-                pending.close()  # never awaited: nothing more is sent
-            raise refuses_images(run, first[0].error)
-        replies = first + list(await asyncio.gather(*ask[len(first):]))
+        replies = await asyncio.gather(*(client.chat(messages(run.kind, row, order, image), extra={"seed": t}) for row, t, order in tries))
         out, at = [], 0
         for row in rows:
             out.append((row["sample_id"], verdict_of(replies[at:at + run.k], row, orders[row["sample_id"]])))
             at += run.k
         return out
+
+
+async def _probe(client: "LLMClient", run: JudgeRun, scene: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Send the first try of the first image alone, and stop everything if the endpoint refuses it: a text-only
+    model asked about an image would refuse every request. The reply is cached, so the image's own judging
+    does not send that try again."""
+    image = await _prepared_image(run, scene)
+    if isinstance(image, str):
+        return  # nothing to probe with; the image's rows are unjudged with the reason
+    row = rows[0]
+    order = try_order(row["sample_id"], len(row["options"]), 0, run.seed)
+    reply = await client.chat(messages(run.kind, row, order, image), extra={"seed": 0})
+    if reply.status == "bad_request":
+        raise refuses_images(run, reply.error)
 
 
 def judge_rows(run: JudgeRun, work: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]], usage: Usage,
@@ -122,10 +138,9 @@ def judge_rows(run: JudgeRun, work: Iterable[tuple[dict[str, Any], list[dict[str
     try:
         items: Iterator = iter(work)
         first = next(items, None)
-        if first is not None:  # alone: an endpoint that refuses images is told after one request, not thousands
-            found = loop.run(_judge_image(client, run, *first, admission, probe=True))
-            verdicts.update(found)
-            task.advance(len(found))
+        if first is not None and run.kind.sees_image:  # an endpoint that refuses images is told after one request
+            loop.run(_probe(client, run, *first))
+        items = itertools.chain([first] if first is not None else [], items)
         window = max(64, 4 * run.llm.concurrency)  # images ahead of the one being collected
         with closing(in_order(loop, (_judge_image(client, run, scene, rows, admission) for scene, rows in items), window)) as results:
             for found in results:

@@ -243,3 +243,31 @@ def test_schedule_is_seeded_and_follows_the_mix() -> None:
     share = Counter(first)["relation"] / len(first)
     assert 0.46 < share < 0.54  # the paper's 50% relation
     assert [schedule(str(i), GenerateConfig(per_image=1, seed=1))[0] for i in range(2000)] != first
+
+
+@pytest.mark.parametrize("predicate", ["next to", "near", "beside"])
+def test_predicates_that_are_never_false_are_never_asked(predicate) -> None:
+    # "next to" can never be a distractor (nothing refutes it for two related things), so as an answer it would
+    # always be the option a guesser picks: the pair is not asked about at all.
+    dog, bench = obj("dog.1", [100, 300, 200, 400]), obj("bench.1", [220, 280, 500, 420])
+    assert generate_for_scene(scene([dog, bench], [("dog.1", predicate, "bench.1")]), only("relation", per_image=3), Counter()) == []
+    assert len(generate_for_scene(scene([dog, bench], [("dog.1", "in front of", "bench.1")]), only("relation"), Counter())) == 1
+
+
+def test_a_box_that_fills_the_frame_is_neither_related_nor_compared() -> None:
+    photo, cup = obj("photo.1", [0, 0, W, H - 20]), obj("cup.1", [400, 300, 450, 360])  # VG boxes the image itself
+    sc = scene([photo, cup], [("cup.1", "in", "photo.1")])
+    assert generate_for_scene(sc, only("relation"), Counter()) == []
+    assert generate_for_scene(sc, only("size"), Counter()) == []
+    smaller = obj("photo.1", [0, 0, W // 2, H // 2])  # a photo on the wall is a thing like any other
+    assert chosen(generate_one(scene([smaller, cup]), "size")) == "photo"
+
+
+def test_size_questions_record_whether_typical_sizes_would_answer_them() -> None:
+    near_cup, far_car = obj("cup.1", [100, 100, 400, 500]), obj("car.1", [600, 100, 660, 140])
+    table, car = obj("table.1", [100, 300, 500, 500]), obj("car.1", [600, 100, 650, 160])
+    man = obj("man.1", [100, 100, 200, 400])
+    assert json.loads(generate_one(scene([near_cup, far_car]), "size")["args"])["prior"] == "contradicts"
+    assert json.loads(generate_one(scene([table, car]), "size")["args"])["prior"] == "contradicts"
+    assert json.loads(generate_one(scene([man, obj("cup.1", [600, 100, 650, 160])]), "size")["args"])["prior"] == "agrees"
+    assert "prior" not in json.loads(generate_one(scene([table, obj("chair.1", [600, 100, 650, 160])]), "size")["args"])

@@ -234,3 +234,24 @@ def overlaps(a: str, b: str) -> bool:
     """True when `a` and `b` could name the same object (symmetric)."""
     ca, cb = canonical(a), canonical(b)
     return ca == cb or cb in _related_all(a) or ca in _related_all(b)
+
+
+@lru_cache(maxsize=1 << 14)
+def is_a(name: str) -> tuple[str, ...]:
+    """The canonical name and its hypernyms, nearest first (breadth-first along is_a); a name known only by
+    its head noun ("blue bike") continues with the head's chain. What a kind-based rule may match against.
+
+    >>> is_a("sedan"), is_a("blue bike")
+    (('sedan', 'car', 'vehicle'), ('blue bike', 'bike', 'vehicle'))
+    """
+    lex = load()
+    starts = [canonical(name)]
+    if source_of(name) == "head":
+        starts.append(canonical(_head(_forms(name)[-1])))
+    order: list[str] = []
+    for start in starts:
+        level = [start]
+        while level:
+            order += [n for n in level if n not in order]
+            level = sorted({h for n in level for h in lex.up.get(n, ())} - set(order))
+    return tuple(order)

@@ -49,9 +49,12 @@ def _lexicon() -> dict:
         missing = [q for q in qs if p not in data["compatible"].get(q, ())]
         if missing or p not in entries:
             raise ValueError(f"{DATA_FILE.name}: compatible[{p!r}] is not mirrored by {missing} (or {p!r} is unknown)")
+    never_false = frozenset(data.get("never_false", ()))
+    if bad := [p for p in never_false if p not in entries or not entries[p]["ask"]]:
+        raise ValueError(f"{DATA_FILE.name}: never_false names unknown or unasked predicates: {bad}")
     return {"entries": entries, "variants": variants, "pairs": pairs, "ignore": frozenset(data["ignore"]),
             "verbs": frozenset(data["position_verbs"]), "modifiers": frozenset(data["modifiers"]),
-            "parts": frozenset(data["part_nouns"])}
+            "parts": frozenset(data["part_nouns"]), "never_false": never_false}
 
 
 def _words(raw: str) -> list[str]:
@@ -177,6 +180,16 @@ def refuted_by_boxes(predicate: str, subject_box, object_box, width: float, heig
 
 
 GEOMETRIC = frozenset({"left of", "right of", "above", "under", "on", "against", "in", "next to", "near"})
+
+
+def never_false(p: str) -> bool:
+    """True for asked predicates that are never false for two related things (next to, near): never a
+    distractor, so as an answer they would give themselves away.
+
+    >>> never_false("beside"), never_false("on")
+    (True, False)
+    """
+    return (canonical(p) or p) in _lexicon()["never_false"]
 
 
 def answer_vocabulary(kind: str) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ until it no longer does, and returned as dropped with the reason `answer_text_gi
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -128,9 +129,41 @@ def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) 
     return sorted(kept, key=lambda s: s["sample_id"]), dropped
 
 
+def _prior(sample: dict[str, Any]) -> str | None:
+    args = json.loads(sample.get("args") or "null")
+    return args.get("prior") if isinstance(args, dict) else None
+
+
+def balance_priors(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
+    """(kept, dropped): per category, where the generator recorded whether world knowledge alone would answer a
+    question right (`args["prior"]`: "agrees" or "contradicts", e.g. typical sizes for size questions), the larger
+    side is thinned until following the prior is right at most chance + `max_excess` of the time on those
+    questions: exactly, keeping the rows a hash of the sample id ranks first. The prior is known beforehand, not
+    learned from the table, so this holds on a table of any size."""
+    by_category: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for s in samples:
+        if (prior := _prior(s)) in ("agrees", "contradicts"):
+            by_category[s["category"]][prior].append(s)
+    dropped_ids: set[str] = set()
+    for sides in by_category.values():
+        agrees, contradicts = sides["agrees"], sides["contradicts"]
+        n = len(agrees) + len(contradicts)
+        limit = min(sum(1 / len(r["options"]) for r in agrees + contradicts) / n + max_excess, 0.999)
+        for major, minor in ((agrees, contradicts), (contradicts, agrees)):
+            keep = math.floor(limit * len(minor) / (1 - limit) + 1e-9)  # the most with keep / (keep + minor) <= limit
+            if len(major) > keep:
+                ranked = sorted(major, key=lambda r: unit("prior", seed, r["sample_id"]))
+                dropped_ids |= {r["sample_id"] for r in ranked[keep:]}
+    kept = [s for s in samples if s["sample_id"] not in dropped_ids]
+    dropped = [dict(s, reject_reason="prior_gives_answer_away") for s in samples if s["sample_id"] in dropped_ids]
+    return kept, dropped
+
+
 def debias_options(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
-    """Distractors re-drawn, give-aways thinned, and distractors re-drawn for what is left: (kept, dropped)."""
-    drawn, no_distractors = redraw_distractors(samples, seed)
+    """Questions a known prior answers thinned, distractors re-drawn, give-aways thinned, and distractors
+    re-drawn for what is left: (kept, dropped)."""
+    balanced, prior_decided = balance_priors(samples, seed, max_excess)
+    drawn, no_distractors = redraw_distractors(balanced, seed)
     kept, thinned = thin_giveaways(drawn, seed, max_excess)
     final, late = redraw_distractors(kept, seed)
-    return final, no_distractors + thinned + late
+    return final, prior_decided + no_distractors + thinned + late

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from ..lexicon import objecthood, predicates, settings
+from ..lexicon import objecthood, predicates, settings, sizes
 from ..records import LETTERS, LEVELS
 from ..resources import resource_path
 from . import geometry as geo
@@ -47,6 +47,9 @@ RARELY_EXHAUSTIVE = frozenset(
 MAX_REFERENCE_SHARE = 0.1  # the reference of a distance question is a compact thing
 MAX_WINNER_OCCLUSION = 0.5  # size compares box areas: apparent size only where the larger box is mostly visible
 MIN_COUNT_SHARE = 0.002  # every counted instance covers at least 0.2% of the image: small ones are missed
+# A box over this share of the image is the picture itself (VG boxes the whole image as "photo" or "picture") or
+# a close-up's backdrop: it is larger than anything and everything is "in" it, so it is neither compared nor related.
+FRAME_SHARE = 0.8
 
 # Text-only guessers learn how often an option text is the answer. VG's answers are skewed ("on" is most of
 # its spatial predicates, 2 most of its counts), so common answers are kept less often (a hash decides);
@@ -111,10 +114,16 @@ def _pairs(view: SceneView, by_position: bool = True) -> list[tuple[dict, dict]]
     return [(a, b) for i, a in enumerate(things) for b in things[i + 1 :] if distinct_things(view, a, b)]
 
 
+def fills_frame(view: SceneView, obj: dict) -> bool:
+    return view.share(obj) >= FRAME_SHARE
+
+
 def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, key: str) -> list[Candidate]:
     """Questions about stated triples: the canonical predicate is the answer; distractors are predicates of
     the same kind that are false for the pair (incompatible with everything stated, refuted by the boxes
-    where they can decide), drawn from the same vocabulary as the answers."""
+    where they can decide), drawn from the same vocabulary as the answers. Not asked: answers that are never a
+    distractor anywhere (`predicates.never_false`: next to, near), which would give themselves away, and boxes
+    that fill the frame."""
     vocabulary = set(predicates.answer_vocabulary(kind))
     out, seen = [], set()
     for r in view.scene["relationships"]:
@@ -122,9 +131,11 @@ def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, ke
         if s["id"] not in view.phrase or o["id"] not in view.phrase or objecthood.canonical(s["name"]) == objecthood.canonical(o["name"]):
             continue
         answer = predicates.canonical(r["predicate"])
-        if answer not in vocabulary or (s["id"], o["id"], answer) in seen:
+        if answer not in vocabulary or (s["id"], o["id"], answer) in seen or predicates.never_false(answer):
             continue
         seen.add((s["id"], o["id"], answer))
+        if fills_frame(view, s) or fills_frame(view, o):
+            continue
         if predicates.refuted_by_boxes(answer, s["bbox"], o["bbox"], view.width, view.height):
             continue  # the annotation contradicts its own boxes
         stated = view.predicates[(s["id"], o["id"])]
@@ -160,9 +171,17 @@ def _compare(x: float, y: float, ratio: float, same: float) -> tuple[str, float]
 
 def size_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     """The larger of two things by box area. No "about the same": box areas of partly hidden objects are not
-    what a person sees, and people judged the close cases differently from the boxes (see the README)."""
+    what a person sees, and people judged the close cases differently from the boxes (see the README).
+
+    A guesser who knows what things usually are answers "the car or the cup?" without looking. So where the
+    kinds' typical sizes differ a lot (`sizes.prior_larger`), `args["prior"]` says whether the image "agrees"
+    with them or "contradicts" them (a far-off car smaller than a cup near the camera), and the debias stage
+    thins the agreeing ones over the whole table until the prior no longer pays. Boxes that fill the frame (the
+    photo itself) are never compared."""
     out = []
     for a, b in _pairs(view):
+        if fills_frame(view, a) or fills_frame(view, b):
+            continue  # the photo itself, or a close-up's backdrop
         found = _compare(geo.area(a["bbox"]), geo.area(b["bbox"]), cfg.size_ratio, cfg.same_ratio)
         if found is None or found[0] == SAME:
             continue
@@ -172,8 +191,11 @@ def size_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) 
             continue  # the larger box is largely covered by another: its visible part may be the smaller
         pa, pb = view.phrase[a["id"]], view.phrase[b["id"]]
         answer = pa if verdict == "x" else pb
+        args = {"a": a["id"], "b": b["id"]}
+        if prior := sizes.prior_larger(a["name"], b["name"]):
+            args["prior"] = "agrees" if prior == winner["name"] else "contradicts"
         out.append(Candidate("size", _slots(view, a=a, b=b), answer, [pa, pb], [a, b], clarity,
-                             {"a": a["id"], "b": b["id"]}, frozenset((a["id"], b["id"])), swappable=True))
+                             args, frozenset((a["id"], b["id"])), swappable=True))
     return out[:limit]
 
 

@@ -1,0 +1,52 @@
+"""The debias stage's rules on hand-made tables: questions a known prior answers are thinned exactly to the
+limit, on tables of any size, and the same rows go in any order and any process."""
+
+import json
+
+import pytest
+
+from stvqa.qa.blind import blind_audit
+from stvqa.qa.debias import balance_priors, debias_options
+
+
+def size_row(i: int, prior: str | None, image: int | None = None) -> dict:
+    args = {"a": f"x.{i}", "b": f"y.{i}"} | ({"prior": prior} if prior else {})
+    # Names that follow the prior: "the big one" wins where the image agrees with typical sizes.
+    answer = "big one" if prior == "agrees" else "small one"
+    return {"sample_id": f"img{image if image is not None else i}:{i}", "image_id": str(image if image is not None else i),
+            "category": "size", "question": "Which is bigger?", "options": ["big one", "small one"],
+            "answer": "AB"[["big one", "small one"].index(answer)], "answer_text": answer, "args": json.dumps(args)}
+
+
+@pytest.mark.parametrize(("agrees", "contradicts", "kept_agrees"), [(12, 2, 3), (40, 10, 15), (5, 5, 5), (3, 0, 0)])
+def test_prior_decided_questions_are_thinned_to_chance_plus_the_excess(agrees, contradicts, kept_agrees) -> None:
+    rows = [size_row(i, "agrees") for i in range(agrees)] + [size_row(100 + i, "contradicts") for i in range(contradicts)]
+    rows += [size_row(200 + i, None) for i in range(4)]  # no prior known: never touched
+    kept, dropped = balance_priors(rows, seed=0, max_excess=0.1)
+    prior = [json.loads(r["args"]).get("prior") for r in kept]
+    # At most 0.6 of the prior-decided questions may follow the prior (chance 0.5 + 0.1).
+    assert prior.count("agrees") == kept_agrees and prior.count("contradicts") == contradicts and prior.count(None) == 4
+    assert {r["reject_reason"] for r in dropped} <= {"prior_gives_answer_away"} and len(kept) + len(dropped) == len(rows)
+
+
+def test_the_majority_side_is_thinned_whichever_it_is() -> None:
+    rows = [size_row(i, "agrees") for i in range(2)] + [size_row(100 + i, "contradicts") for i in range(10)]
+    kept, _ = balance_priors(rows, seed=0, max_excess=0.1)
+    assert [json.loads(r["args"])["prior"] for r in kept].count("contradicts") == 3
+
+
+def test_which_rows_are_kept_depends_on_the_seed_not_on_the_order() -> None:
+    rows = [size_row(i, "agrees") for i in range(30)] + [size_row(100 + i, "contradicts") for i in range(5)]
+    ids = lambda kept: sorted(r["sample_id"] for r in kept)  # noqa: E731
+    first = ids(balance_priors(rows, seed=0, max_excess=0.1)[0])
+    assert first == ids(balance_priors(rows[::-1], seed=0, max_excess=0.1)[0])
+    assert first != ids(balance_priors(rows, seed=1, max_excess=0.1)[0])
+
+
+def test_after_debias_a_guesser_who_knows_the_prior_is_near_chance() -> None:
+    # 90% of the questions agree with the prior, as in VG: the text "big one" would be right 90% of the time.
+    rows = [size_row(i, "agrees", image=i // 3) for i in range(90)] + [size_row(100 + i, "contradicts", image=40 + i // 3) for i in range(10)]
+    before = blind_audit(rows)["by_category"]["size"]["best"]
+    kept, _ = debias_options(rows, seed=0, max_excess=0.1)
+    after = blind_audit(kept)["by_category"]["size"]
+    assert before > 0.85 and after["best"] <= after["chance"] + 0.1

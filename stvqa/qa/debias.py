@@ -12,6 +12,10 @@ Some texts cannot be offered often enough: "near" is compatible with almost ever
 never a valid distractor, and whenever it is offered it is right. Questions whose answer text stays right
 more often than chance + `max_excess` when offered are thinned (a hash of the sample id decides which)
 until it no longer does, and returned as dropped with the reason `answer_text_gives_itself_away`.
+
+Some priors are known before any table is seen: the typical sizes of things answer "the car or the cup?". The
+generator records for such questions whether the image agrees with the prior, and the agreeing side is thinned
+first (`balance_priors`, reason `prior_gives_answer_away`).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import yaml
@@ -333,26 +333,37 @@ RELATIONAL_SHARE = 0.3
 CONTAINERS = ("on", "in", "under")  # asked as "no" only of things smaller than the reference, as a person would ask  # of existence questions, asked about a thing in relation to another when the image allows
 
 
-def relational_existence(view: SceneView, key: str, i: int) -> Candidate | None:
-    """"Is there a cup on the table?": yes where the graph states it (and the boxes do not refute it), no
-    where the image has cups but the boxes refute that any is on the table. Needs the image to answer."""
-    want_yes = unit(key, "existence-relation", i) < 0.5
-    found = []
+def relational_facts(view: SceneView, answer: str) -> list[tuple]:
+    """Every "Is there a <class> <predicate> <ref>?" the image can answer with `answer`, in a fixed order: "yes"
+    where the graph states it (and the boxes do not refute it), "no" where the image has such things but the
+    boxes refute that any is in that relation."""
+    facts = []
     for ref in view.named:
         for cls in sorted(view.class_counts()):
             members = view.instances(cls)
             if objecthood.overlaps(cls, ref["name"]) or any(m["id"] not in view.thing_ids for m in members):
                 continue
+            said = [_stated(view, m["id"], ref["id"]) for m in members]
+            smaller = all(geo.area(m["bbox"]) < geo.area(ref["bbox"]) for m in members)
             for p in RELATIONAL_PREDICATES:
-                stated = [m for m in members if p in _stated(view, m["id"], ref["id"])]
-                refuted = all(predicates.refuted_by_boxes(p, m["bbox"], ref["bbox"], view.width, view.height) for m in members)
-                if want_yes and stated and not any(predicates.refuted_by_boxes(p, m["bbox"], ref["bbox"], view.width, view.height) for m in stated):
-                    found.append((cls, p, ref, stated, "yes"))
-                elif not want_yes and refuted and not stated and (p not in CONTAINERS or all(geo.area(m["bbox"]) < geo.area(ref["bbox"]) for m in members)):
-                    found.append((cls, p, ref, members, "no"))  # "a truck on the man" is no, but says so by itself
-    if not found:
+                refuted = partial(predicates.refuted_by_boxes, p, object_box=ref["bbox"], width=view.width, height=view.height)
+                stated = [m for m, ps in zip(members, said) if p in ps]
+                if answer == "yes" and stated and not any(refuted(m["bbox"]) for m in stated):
+                    facts.append((cls, p, ref, stated))
+                elif answer == "no" and not stated and (p not in CONTAINERS or smaller) and all(refuted(m["bbox"]) for m in members):
+                    facts.append((cls, p, ref, members))  # "a truck on the man" is no, but says so by itself
+    return facts
+
+
+def relational_existence(view: SceneView, facts: dict[str, list[tuple]], key: str, i: int) -> Candidate | None:
+    """"Is there a cup on the table?" (`relational_facts`, worked out once per image and answer into `facts`),
+    yes or no as a hash draws. Needs the image to answer."""
+    answer = "yes" if unit(key, "existence-relation", i) < 0.5 else "no"
+    if answer not in facts:
+        facts[answer] = relational_facts(view, answer)
+    if not (found := facts[answer]):
         return None
-    cls, p, ref, members, answer = found[int(unit(key, "existence-relation-pick", i) * len(found))]
+    cls, p, ref, members = found[int(unit(key, "existence-relation-pick", i) * len(found))]
     return Candidate("existence_relation", {"a_name": with_article(cls), "predicate": predicates.phrase(p), "b": view.phrase[ref["id"]]},
                      answer, ["yes", "no"], [*members, ref], 0.8,
                      {"name": cls, "present": answer == "yes", "predicate": p, "ref": ref["id"]}, frozenset(m["id"] for m in [*members, ref]))
@@ -374,9 +385,9 @@ def existence_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: 
     scene_settings = settings.scene_settings(view.names_present)
     yes = sorted({c for c in present if c in vocabulary and all(o["id"] in view.thing_ids for o in view.instances(c))})
     no = [n for n in vocabulary if n not in blocked and n not in present and scene_settings and not settings.settings_of(n) & scene_settings]
-    out = []
+    out, facts = [], {}
     for i in range(limit):
-        if unit(key, "existence-kind", i) < RELATIONAL_SHARE and (relational := relational_existence(view, key, i)):
+        if unit(key, "existence-kind", i) < RELATIONAL_SHARE and (relational := relational_existence(view, facts, key, i)):
             out.append(relational)
             continue
         want_yes = unit(key, "existence", i) < 0.5

@@ -333,15 +333,26 @@ RELATIONAL_SHARE = 0.3
 CONTAINERS = ("on", "in", "under")  # asked as "no" only of things smaller than the reference, as a person would ask  # of existence questions, asked about a thing in relation to another when the image allows
 
 
+def rarely_exhaustive(name: str) -> bool:
+    """Whether annotators rarely box every thing of this kind (its own name or a kind it is a kind of)."""
+    return not RARELY_EXHAUSTIVE.isdisjoint(objecthood.is_a(name))
+
+
 def relational_facts(view: SceneView, answer: str) -> list[tuple]:
     """Every "Is there a <class> <predicate> <ref>?" the image can answer with `answer`, in a fixed order: "yes"
     where the graph states it (and the boxes do not refute it), "no" where the image has such things but the
-    boxes refute that any is in that relation."""
+    boxes refute that any is in that relation. A "no" needs every such thing boxed and the reference to be the
+    only one of its kind: neither may be of a kind annotators rarely box one by one (a street's signs, poles and
+    windows), or "the sign" may be another one, unboxed, with a parking meter beside it."""
     facts = []
     for ref in view.named:
+        if answer == "no" and rarely_exhaustive(ref["name"]):
+            continue
         for cls in sorted(view.class_counts()):
             members = view.instances(cls)
             if objecthood.overlaps(cls, ref["name"]) or any(m["id"] not in view.thing_ids for m in members):
+                continue
+            if answer == "no" and rarely_exhaustive(cls):
                 continue
             said = [_stated(view, m["id"], ref["id"]) for m in members]
             smaller = all(geo.area(m["bbox"]) < geo.area(ref["bbox"]) for m in members)

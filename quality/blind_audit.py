@@ -26,7 +26,7 @@ SHARED = Path(os.environ.get("STVQA_SHARED", HERE.parent.parent / "shared"))
 
 def build(args: list[str], out: Path) -> pl.DataFrame:
     subprocess.run([sys.executable, "-m", "stvqa", "--quiet", "build", "--out", str(out), "--no-images", *args], check=True, capture_output=True)
-    return pl.read_parquet(out / "qa_debiased.parquet")
+    return pl.read_parquet(out / "qa_filtered.parquet")  # what export writes: after dedup and letter balancing
 
 
 def main() -> None:

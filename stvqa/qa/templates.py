@@ -345,17 +345,20 @@ def relational_facts(view: SceneView, answer: str) -> list[tuple]:
     only one of its kind: neither may be of a kind annotators rarely box one by one (a street's signs, poles and
     windows), or "the sign" may be another one, unboxed, with a parking meter beside it."""
     facts = []
+    classes = [(cls, view.instances(cls)) for cls in sorted(view.class_counts())]
+    classes = [(cls, members) for cls, members in classes if all(m["id"] in view.thing_ids for m in members)]
+    if answer == "no":
+        classes = [(cls, members) for cls, members in classes if not rarely_exhaustive(cls)]
     for ref in view.named:
         if answer == "no" and rarely_exhaustive(ref["name"]):
             continue
-        for cls in sorted(view.class_counts()):
-            members = view.instances(cls)
-            if objecthood.overlaps(cls, ref["name"]) or any(m["id"] not in view.thing_ids for m in members):
-                continue
-            if answer == "no" and rarely_exhaustive(cls):
+        for cls, members in classes:
+            if objecthood.overlaps(cls, ref["name"]):
                 continue
             said = [_stated(view, m["id"], ref["id"]) for m in members]
-            smaller = all(geo.area(m["bbox"]) < geo.area(ref["bbox"]) for m in members)
+            if answer == "yes" and not any(said):
+                continue
+            smaller = answer == "no" and all(geo.area(m["bbox"]) < geo.area(ref["bbox"]) for m in members)
             for p in RELATIONAL_PREDICATES:
                 refuted = partial(predicates.refuted_by_boxes, p, object_box=ref["bbox"], width=view.width, height=view.height)
                 stated = [m for m, ps in zip(members, said) if p in ps]

@@ -133,12 +133,12 @@ HELP = "n/space/→ next · p/← previous · g NUMBER Enter jump · q quit"
 
 def terminal_keys() -> Callable[[], str]:
     """Keys from the terminal, one at a time (arrows arrive as escape sequences)."""
-    import click
+    import typer
 
     if not sys.stdin.isatty():
         raise ConfigError("--browse reads keys from a terminal, and standard input is not one",
                           "Run it in a terminal, or drop --browse to print samples (--limit N).")
-    return lambda: click.getchar()
+    return typer.getchar
 
 
 def _key(keys: Callable[[], str]) -> str | None:

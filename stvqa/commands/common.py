@@ -7,7 +7,6 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -18,9 +17,12 @@ from ..progress import Progress, for_console
 
 console = Console(soft_wrap=True)  # messages stay on one line (greppable, testable); tables still fit the width
 err_console = Console(stderr=True, soft_wrap=True)
-# Typer >= 0.22 raises its own copies of Click's exceptions; older ones raise Click's.
-_CLICK_ERRORS = tuple({click.ClickException, getattr(typer, "TyperException", click.ClickException)})
-_ABORTS = tuple({click.Abort, typer.Abort})
+try:  # Typer < 0.22 depends on Click and raises Click's exceptions; newer ones carry their own copies, without Click
+    import click
+except ImportError:
+    click = None
+_CLICK_ERRORS = tuple({e for e in (getattr(typer, "TyperException", None), click and click.ClickException) if e})
+_ABORTS = tuple({e for e in (typer.Abort, click and click.Abort) if e})
 USER_MISTAKE = 1  # the exit code of every user mistake: bad flags, bad config values, bad or missing data
 settings = {"verbose": False, "quiet": False}
 

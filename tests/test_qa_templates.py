@@ -281,6 +281,19 @@ def test_a_box_that_fills_the_frame_is_neither_related_nor_compared() -> None:
     assert chosen(generate_one(scene([smaller, cup]), "size")) == "photo"
 
 
+@pytest.mark.parametrize("name", ["photo", "picture", "photograph"])
+def test_a_picture_over_half_the_frame_is_the_photograph_itself(name) -> None:
+    # VG image 31: photo.1 boxes 77% of the image, and "the sink is in the photo" is stated.
+    photo, sink, oven = obj(f"{name}.1", [3, 6, 799, 472]), obj("sink.1", [212, 414, 485, 488]), obj("oven.1", [232, 295, 364, 385])
+    sc = scene([photo, sink, oven], [("sink.1", "in", f"{name}.1"), ("oven.1", "in", f"{name}.1")])
+    for category in ("relation", "size", "orientation", "instance_location", "existence", "distance"):
+        for seed in range(10):
+            for s in generate_for_scene(sc, only(category, seed=seed, per_image=4), Counter()):
+                assert f"{name}.1" not in focus_ids(s) and name not in s["question"], (category, s["question"])
+    table = obj("table.1", [3, 6, 799, 472])  # other things that large are still things (a close-up's table)
+    assert "table.1" in SceneView(scene([table, sink])).thing_ids
+
+
 def test_size_questions_record_whether_typical_sizes_would_answer_them() -> None:
     near_cup, far_car = obj("cup.1", [100, 100, 400, 500]), obj("car.1", [600, 100, 660, 140])
     table, car = obj("table.1", [100, 300, 500, 500]), obj("car.1", [600, 100, 650, 160])

@@ -24,6 +24,9 @@ REFERRING_ATTRIBUTES = frozenset(
 )
 _SAME_ATTRIBUTE = {"gray": "grey", "wood": "wooden", "metallic": "metal"}
 DUPLICATE_IOU = 0.5  # two boxes this alike are one object annotated twice ("man" and "guy")
+# VG boxes the image itself as "photo" or "picture" ("the sink is in the photo"); a picture on a wall is rarely
+# half the frame, so a picture's box over this share of the image is the photograph, not a thing in it.
+PICTURE_ITSELF_SHARE = 0.5
 
 
 def _kin(objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -65,7 +68,8 @@ class SceneView:
         self.kin = _kin(self.objects)
         self._occlusion: dict[str, float] = {}
         self.group_boxes = self._group_boxes()
-        self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"]) and o["id"] not in self.group_boxes]
+        self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"])
+                       and o["id"] not in self.group_boxes and not self.is_the_picture_itself(o)]
         self.thing_ids = {o["id"] for o in self.things}
         self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.things}
         found = {o["id"]: self.referring_expression(o) for o in self.things}
@@ -121,6 +125,9 @@ class SceneView:
 
     def share(self, obj) -> float:
         return geo.area(obj["bbox"]) / (self.width * self.height)
+
+    def is_the_picture_itself(self, obj) -> bool:
+        return self.share(obj) >= PICTURE_ITSELF_SHARE and "picture" in objecthood.is_a(obj["name"])
 
     def occlusion(self, obj) -> float:
         """The largest share of the box covered by one other, non-duplicate box: a rough occlusion risk."""

@@ -105,6 +105,16 @@ def _forms(name: str) -> tuple[str, str, str]:
     return name, stripped, single
 
 
+def counted(name: str) -> bool:
+    """Whether the name starts with a count or article ("one person", "two men", "the table"): a question would
+    say "the one person".
+
+    >>> counted("one person"), counted("the table"), counted("person"), counted("one way")
+    (True, True, False, False)
+    """
+    return _forms(name)[1] != " ".join(words(normalize_text(name)))
+
+
 @lru_cache(maxsize=1 << 16)
 def _head(name: str) -> str:
     """The head noun: the last word before the first preposition or participle ("tennis court" -> "court")."""

@@ -16,8 +16,8 @@ _VOWEL_SOUND_EXCEPTIONS = {"uniform": "a", "unicorn": "a", "university": "a", "u
 
 
 def printable_name(name: str) -> bool:
-    """A name a question can use as it stands ("keys on board white." and free-text phrases cannot)."""
-    return bool(_CLEAN_NAME.fullmatch(name)) and objecthood.source_of(name) in ("file", "head")
+    """A name a question can use as it stands ("keys on board white.", free-text phrases and "one person" cannot)."""
+    return bool(_CLEAN_NAME.fullmatch(name)) and objecthood.source_of(name) in ("file", "head") and not objecthood.counted(name)
 
 
 def with_article(name: str) -> str:

@@ -46,6 +46,7 @@ def main(
     settings.update(verbose=verbose, quiet=quiet)
 
 
-for command in (build.build, export.export, merge.merge, inspect.inspect, stats.stats, render.render, train.train, eval.eval):
-    app.command()(command)
-app.command("filter")(filter_command.filter_run)
+# In pipeline order in `stvqa --help`: build, filter, export, then the tools that look at data, then training.
+for name, command in (("build", build.build), ("filter", filter_command.filter_run), ("export", export.export), ("merge", merge.merge),
+                      ("inspect", inspect.inspect), ("stats", stats.stats), ("render", render.render), ("train", train.train), ("eval", eval.eval)):
+    app.command(name)(command)

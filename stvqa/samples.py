@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from .config import check_range
 from .errors import ConfigError, DataError
 from .qa.export import ImageProblem, is_stvqa_export, read_image
 from .qa.hashing import permutation
+from .records import CATEGORIES, LEVELS
 from .rundir import MANIFEST
 from .runner import REJECTS_FILE
 from .stages import BUILD
@@ -74,6 +76,10 @@ class Selection:
             check_range("--limit", self.limit, 1)
         for i in self.index:
             check_range("--index", i, 0)
+        if self.category is not None and self.category not in CATEGORIES:
+            raise ConfigError(f"--category {self.category!r} is not a question category", f"Use one of: {', '.join(CATEGORIES)}.")
+        if self.level is not None and self.level not in LEVELS:
+            raise ConfigError(f"--level {self.level!r} is not a level", f"Use one of: {', '.join(LEVELS)}.")
         if self.verified is not None and str(self.verified).lower() not in VERIFIED:
             raise ConfigError(f"--verified {self.verified!r} is not one of {', '.join(VERIFIED)}", "Pass --verified false to see failures.")
 
@@ -113,7 +119,11 @@ def no_match_hint(rows: list[dict], selection: Selection) -> str:
     for key in ("category", "level", "image_id"):
         if getattr(selection, key) is not None:
             values = sorted({str(r[key]) for r in rows if r[key] is not None})
-            present.append(f"{key.replace('_', ' ')}s here: {', '.join(values[:12]) + (' ...' if len(values) > 12 else '') or 'none'}")
+            label = {"category": "categories", "level": "levels", "image_id": "image ids"}[key]
+            present.append(f"{label} here: {', '.join(values[:12]) + (' ...' if len(values) > 12 else '') or 'none'}")
+    if selection.verified is not None:
+        counts = Counter({True: "true", False: "false", None: "unchecked"}[r["verified"]] for r in rows)
+        present.append("verified here: " + (", ".join(f"{k} {n:,}" for k, n in sorted(counts.items())) or "none"))
     return f"nothing matches {selection.flags()}; drop a filter or check the value" + (f" ({'; '.join(present)})" if present else "") + "."
 
 
@@ -165,7 +175,9 @@ class Samples:
         try:
             data = read_image(scene, data_dir)
         except ImageProblem as problem:
-            where = f"{scene['image_path']} under {data_dir}" if scene.get("image_path") and data_dir else f"image {row['image_id']}"
+            path = scene.get("image_path")
+            where = (f"{path} under {data_dir}" if path and data_dir else f"{path} (the run records no data folder)" if path
+                     else f"image {row['image_id']} (its scene names no file)")
             return None, f"{problem.reason.replace('_', ' ')}: {where}"
         return _decode(data, scene.get("width"), scene.get("height"))
 

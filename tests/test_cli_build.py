@@ -281,8 +281,11 @@ def test_export_keeps_the_build_command_and_names_its_target(tmp_path, monkeypat
 def test_inspect_selection_that_matches_nothing_gives_a_hint(tmp_path) -> None:
     out = tmp_path / "run"
     build("--out", str(out))
-    result = runner.invoke(app, ["inspect", str(out), "--stage", "qa", "--category", "colour"])
-    assert result.exit_code == 0 and "showing 0" in result.output and "nothing matches --category colour" in result.output
+    result = runner.invoke(app, ["inspect", str(out), "--stage", "qa", "--image-id", "no-such-image"])
+    assert result.exit_code == 0 and "showing 0" in result.output and "nothing matches --image-id no-such-image" in result.output
+    assert "image ids here: " in result.output
+    result = runner.invoke(app, ["inspect", str(out), "--stage", "qa", "--category", "colour"])  # not a category at all
+    assert result.exit_code == 1 and "--category 'colour' is not a question category" in result.output and "relation" in result.output
 
 
 def test_a_bad_value_in_a_config_file_is_one_error(tmp_path) -> None:

@@ -106,5 +106,5 @@ def test_render_refuses_an_out_of_the_wrong_kind(run, tmp_path) -> None:
     a_file.write_bytes(b"x")
     per_sample = runner.invoke(app, ["render", str(run), "--out", str(a_file), "--per-sample"])
     assert per_sample.exit_code == 1 and "is a file" in per_sample.output and a_file.read_bytes() == b"x"
-    nothing = runner.invoke(app, ["render", str(run), "--out", str(tmp_path / "s.png"), "--category", "colour"])
-    assert nothing.exit_code == 1 and "nothing matches --category colour" in nothing.output
+    nothing = runner.invoke(app, ["render", str(run), "--out", str(tmp_path / "s.png"), "--image-id", "no-such-image"])
+    assert nothing.exit_code == 1 and "nothing matches --image-id no-such-image" in nothing.output

@@ -28,7 +28,7 @@ def export(
     overwrite: Annotated[bool, option(E, "overwrite")] = False,
     layout: Annotated[str, option(E, "layout")] = "trl",
 ) -> None:
-    """Export RUN/qa.parquet as Parquet that `datasets.load_dataset("parquet", data_dir=OUT)` reads with images."""
+    """Export a run's curated questions (RUN/qa_filtered.parquet) as Parquet that `datasets.load_dataset("parquet", data_dir=OUT)` reads with images."""
     run_dir = require_run(run)
     cfg = ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images, out=str(out), overwrite=overwrite,
                        layout=layout)

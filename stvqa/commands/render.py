@@ -42,6 +42,6 @@ def render(
         console.print(f"wrote {len(written):,} PNGs to {out}", highlight=False)
     else:
         sheet, notes = write_sheet(samples, rows, out, columns, max_side)
-        console.print(f"wrote {out} ({sheet.width}×{sheet.height}, {len(rows):,} samples)", highlight=False)
+        console.print(f"wrote {out} ({sheet.width}×{sheet.height}, {len(rows):,} sample{'s' if len(rows) != 1 else ''})", highlight=False)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}; drawn as a placeholder", highlight=False)

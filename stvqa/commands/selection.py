@@ -21,8 +21,8 @@ class Verified(str, Enum):
 
 
 Source = Annotated[Path, typer.Argument(help="A run directory, one of its stage files (.parquet), or an exported dataset folder.")]
-StageName = Annotated[Optional[str], typer.Option("--stage", help="Which table of a run: a stage (load, generate, verify, debias), "
-                                                  "a file name (scenes, qa_generated, qa, qa_debiased) or rejects; default: the last question table.")]
+StageName = Annotated[Optional[str], typer.Option("--stage", help="Which table of a run: a stage (load, generate, verify, debias, filter), "
+                                                  "a file name (scenes, qa_generated, qa, qa_debiased, qa_filtered) or rejects; default: the last question table.")]
 Index = Annotated[Optional[list[int]], option(S, "index", "--index")]
 ImageId = Annotated[Optional[str], option(S, "image_id", "--image-id")]
 Category = Annotated[Optional[str], option(S, "category", "--category")]

@@ -307,7 +307,8 @@ def _run_table(run: Path, stage: str | None, verified: str | None) -> Path:
         return found
     if stage not in files:
         described = ", ".join(f"{s.name} ({s.help})" if s.help else s.name for s in BUILD if s.name in files)
-        raise ConfigError(f"unknown --stage {stage!r}", f"Choose a stage: {described}; a file name ({', '.join(sorted({Path(f).stem for f in files.values()}))}); or rejects.")
+        names = sorted({Path(f).stem for f in files.values()} - {"rejects"})
+        raise ConfigError(f"unknown --stage {stage!r}", f"Choose a stage: {described}; a file name ({', '.join(names)}); or rejects.")
     path = run / files[stage]
     if not path.exists():
         raise DataError(f"{path} does not exist", f"Run `stvqa build --out {run}` first.")

@@ -249,6 +249,7 @@ def test_dataset_card(sample_run) -> None:
     (["--mix", "relation=inf"], "must be a finite number"),
     (["--mix", "relation=1e308,count=1e308"], "too large to add up"),
     (["--mix", "relation=1,relation=2"], "relation is given twice"),
+    (["--mix", ""], "--mix gives no category a positive share"),  # not silently the default mix
     (["--limit", "0"], "--limit 0 is out of range"),
     (["--per-image", "0"], "--per-image 0 is out of range"),
     (["--val-split", "1.5"], "--val-split 1.5 is out of range"),

@@ -82,7 +82,7 @@ def build(
     llm = LLMConfig(base_url=base_url, model=model or "", api_key_env=api_key_env, concurrency=concurrency, rpm=rpm, tpm=tpm, temperature=temperature,
                     max_tokens=max_tokens, timeout=timeout, max_retries=max_retries, price_in=price_in, price_out=price_out, max_cost=max_cost,
                     cache=str(cache) if cache else None) if generator == "llm" else None
-    generate = GenerateConfig(generator=generator, per_image=per_image, seed=seed, llm=llm, **({"mix": mix} if mix else {}))
+    generate = GenerateConfig(generator=generator, per_image=per_image, seed=seed, llm=llm, **({"mix": mix} if mix is not None else {}))
     # The judge shares the generator's endpoint settings (key, limits, prices), with its own URL and model.
     judge_llm = LLMConfig(base_url=judge_base_url or base_url, model=judge_model or "", api_key_env=api_key_env, concurrency=concurrency, rpm=rpm,
                           tpm=tpm, temperature=1.0, max_tokens=64, timeout=timeout, max_retries=max_retries, price_in=price_in,

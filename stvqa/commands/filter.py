@@ -47,7 +47,7 @@ def filter_config(*, judges, llm, k, seed, judge_max_side, min_consistency, rule
     return FilterConfig(judges=tuple(judges or ()), llm=llm if judges else None, k=k, seed=seed, judge_max_side=judge_max_side,
                         min_consistency=min_consistency, rule=rule, max_blind=max_blind, pass_rate=parse_pass_rate(pass_rate),
                         min_rating=min_rating, levels=tuple(levels or ()), target=target, dedup=dedup, balance_letters=balance_letters,
-                        **({"mix": mix} if mix else {}), **judge_endpoints)
+                        **({"mix": mix} if mix is not None else {}), **judge_endpoints)
 
 
 @user_errors

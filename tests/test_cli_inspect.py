@@ -162,3 +162,14 @@ def test_a_bad_path_says_what_was_expected(tmp_path) -> None:
         assert result.exit_code == 1, result.output
         assert result.output.startswith("error:") and "expected a run directory (with manifest.json), a stage Parquet file" in result.output
         assert "hint:" in result.output
+
+
+def test_a_reader_that_stops_early_is_a_success(run) -> None:
+    # `stvqa inspect RUN | head -1`: rich's default exits 1 when the pipe closes, which breaks `set -o pipefail`.
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "stvqa", "inspect", str(run), "--limit", "50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line: every write fails
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and b"Traceback" not in err, err.decode()[-500:]

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,15 @@ from ..config import field_help
 from ..errors import StvqaError
 from ..progress import Progress, for_console
 
-console = Console(soft_wrap=True)  # messages stay on one line (greppable, testable); tables still fit the width
+class _PipeConsole(Console):
+    def on_broken_pipe(self) -> None:
+        """`stvqa inspect RUN | head`: the reader has all it wanted, which is a success (rich exits 1)."""
+        self.quiet = True
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
+        raise SystemExit(0)
+
+
+console = _PipeConsole(soft_wrap=True)  # messages stay on one line (greppable, testable); tables still fit the width
 err_console = Console(stderr=True, soft_wrap=True)
 try:  # Typer < 0.22 depends on Click and raises Click's exceptions; newer ones carry their own copies, without Click
     import click

@@ -312,3 +312,11 @@ def test_names_that_start_with_a_count_or_article_are_not_used(name) -> None:
         for seed in range(6):
             for s in generate_for_scene(scene([counted, cup, vase]), only(category, seed=seed, per_image=3), Counter()):
                 assert name not in s["question"] and counted["id"] not in focus_ids(s), s["question"]
+
+
+@pytest.mark.parametrize(("subject", "asked"), [("man", True), ("zebra", True), ("dog", True), ("push_pin", False), ("pole", False)])
+def test_reach_asks_what_people_and_animals_do(subject, asked) -> None:
+    # VG image 50: "What is the push pin doing with the reminder? holding" is no question a person would ask.
+    agent, thing = obj(f"{subject}.1", [300, 100, 380, 420]), obj("cup.1", [380, 200, 410, 240])
+    samples = generate_for_scene(scene([agent, thing], [(agent["id"], "holding", "cup.1")]), only("reach", per_image=2), Counter())
+    assert bool(samples) is asked

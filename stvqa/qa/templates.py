@@ -54,7 +54,7 @@ FRAME_SHARE = 0.8
 # Text-only guessers learn how often an option text is the answer. VG's answers are skewed ("on" is most of
 # its spatial predicates, 2 most of its counts), so common answers are kept less often (a hash decides);
 # the debias stage then draws distractors so that every option text has a similar chance of being right.
-ANSWER_KEEP = {"on": 0.25, "in": 0.6, "next to": 0.7, "2": 0.1, "3": 0.7}
+ANSWER_KEEP = {"on": 0.25, "in": 0.6, "next to": 0.7, "wearing": 0.35, "2": 0.1, "3": 0.7}
 OPTIONS = 3  # answer and distractors of a relation or reach question: one count for all, so it says nothing
 # The answer's rank among the four count options (0 = smallest), by the count: options start at 1, so small
 # counts cannot take high ranks and larger ones make up for it, which leaves the rank near uniform overall.
@@ -118,7 +118,8 @@ def fills_frame(view: SceneView, obj: dict) -> bool:
     return view.share(obj) >= FRAME_SHARE
 
 
-def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, key: str) -> list[Candidate]:
+def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, key: str,
+                       subjects: frozenset[str] | None = None) -> list[Candidate]:
     """Questions about stated triples: the canonical predicate is the answer; distractors are predicates of
     the same kind that are false for the pair (incompatible with everything stated, refuted by the boxes
     where they can decide), drawn from the same vocabulary as the answers. Not asked: answers that are never a
@@ -130,6 +131,8 @@ def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, ke
         s, o = view.by_id[r["subject"]], view.by_id[r["object"]]
         if s["id"] not in view.phrase or o["id"] not in view.phrase or objecthood.canonical(s["name"]) == objecthood.canonical(o["name"]):
             continue
+        if subjects is not None and subjects.isdisjoint(objecthood.is_a(s["name"])):
+            continue  # not a kind of these (`subjects`: reach asks people and animals only)
         answer = predicates.canonical(r["predicate"])
         if answer not in vocabulary or (s["id"], o["id"], answer) in seen or predicates.never_false(answer):
             continue
@@ -155,8 +158,13 @@ def relation_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: i
     return _triple_candidates(view, "relation", "spatial", limit, key)
 
 
+AGENTS = frozenset({"person", "animal"})  # what "What is the X doing with the Y?" can be asked of
+
+
 def reach_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
-    return _triple_candidates(view, "reach", "interaction", limit, key)
+    """Interactions of people and animals only: VG also says "the pin is holding the note", but "What is the
+    push pin doing with the reminder?" is no question a person would ask."""
+    return _triple_candidates(view, "reach", "interaction", limit, key, subjects=AGENTS)
 
 
 def _compare(x: float, y: float, ratio: float, same: float) -> tuple[str, float] | None:

@@ -320,3 +320,15 @@ def test_reach_asks_what_people_and_animals_do(subject, asked) -> None:
     agent, thing = obj(f"{subject}.1", [300, 100, 380, 420]), obj("cup.1", [380, 200, 410, 240])
     samples = generate_for_scene(scene([agent, thing], [(agent["id"], "holding", "cup.1")]), only("reach", per_image=2), Counter())
     assert bool(samples) is asked
+
+
+def test_no_relational_no_that_world_knowledge_answers() -> None:
+    # VG image 1: "Is there a work truck above the clock? no" is right, but nobody needs the image for it.
+    clock = obj("clock.1", [400, 50, 460, 110])
+    asked = Counter()
+    for thing in (obj("truck.1", [300, 300, 700, 500]), obj("cup.1", [420, 300, 450, 340])):
+        for seed in range(80):
+            for s in generate_for_scene(scene([clock, thing]), only("existence", seed=seed, per_image=3), Counter()):
+                if s["template"].startswith("existence_relation") and json.loads(s["args"])["predicate"] == "above":
+                    asked[json.loads(s["args"])["name"]] += 1
+    assert asked["truck"] == 0 and asked["cup"] > 0

@@ -337,8 +337,8 @@ def count_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int)
 
 
 RELATIONAL_PREDICATES = ("on", "under", "above", "next to", "in")  # the boxes can refute each: a "no" is checkable
-RELATIONAL_SHARE = 0.3
-CONTAINERS = ("on", "in", "under")  # asked as "no" only of things smaller than the reference, as a person would ask  # of existence questions, asked about a thing in relation to another when the image allows
+RELATIONAL_SHARE = 0.3  # of existence questions, asked about a thing in relation to another when the image allows
+CONTAINERS = ("on", "in", "under")  # asked as "no" only of things smaller than the reference, as a person would ask
 
 
 def rarely_exhaustive(name: str) -> bool:
@@ -367,12 +367,14 @@ def relational_facts(view: SceneView, answer: str) -> list[tuple]:
             if answer == "yes" and not any(said):
                 continue
             smaller = answer == "no" and all(geo.area(m["bbox"]) < geo.area(ref["bbox"]) for m in members)
+            typically_larger = answer == "no" and sizes.prior_larger(cls, ref["name"]) == cls  # "a work truck above the clock?"
             for p in RELATIONAL_PREDICATES:
                 refuted = partial(predicates.refuted_by_boxes, p, object_box=ref["bbox"], width=view.width, height=view.height)
                 stated = [m for m, ps in zip(members, said) if p in ps]
                 if answer == "yes" and stated and not any(refuted(m["bbox"]) for m in stated):
                     facts.append((cls, p, ref, stated))
-                elif answer == "no" and not stated and (p not in CONTAINERS or smaller) and all(refuted(m["bbox"]) for m in members):
+                elif answer == "no" and not stated and (p not in CONTAINERS or smaller) and (p != "above" or not typically_larger) \
+                        and all(refuted(m["bbox"]) for m in members):
                     facts.append((cls, p, ref, members))  # "a truck on the man" is no, but says so by itself
     return facts
 

@@ -15,8 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
+def _norm(dist: str) -> str:
+    return dist.lower().replace("_", "-")
+
+
 def _dist(requirement: str) -> str:
-    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower().replace("_", "-")
+    return _norm(re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip())
 
 
 CORE = {_dist(r) for r in PYPROJECT["project"]["dependencies"]}
@@ -79,7 +83,7 @@ def test_every_imported_package_is_declared() -> None:
     owners = packages_distributions()
     undeclared = {}
     for module, files in third_party_imports().items():
-        dists = {d.lower().replace("_", "-") for d in owners.get(module, [module])}
+        dists = {_norm(d) for d in owners.get(module, [module])}
         if not dists & (CORE | EXTRAS):
             undeclared[module] = sorted(files)
     assert undeclared == {}, "imported but not in pyproject.toml's dependencies"
@@ -89,7 +93,7 @@ def test_the_cli_runs_with_the_core_dependencies_alone(tmp_path) -> None:
     # Block every module that neither the core dependencies nor what they need provide, then run the CLI.
     needed = _closure(CORE)
     blocked = sorted(m for m, dists in packages_distributions().items()
-                     if not {d.lower().replace("_", "-") for d in dists} & needed and m.isidentifier() and m != "stvqa")
+                     if not {_norm(d) for d in dists} & needed and m.isidentifier() and m != "stvqa")
     assert "torch" in blocked and "pytest" in blocked  # the extras really are out of reach
     script = (f"import sys\nfor m in {blocked!r}: sys.modules[m] = None\n"
               "from typer.testing import CliRunner\nfrom stvqa.cli import app\n"

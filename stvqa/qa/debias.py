@@ -55,9 +55,14 @@ def fit_weights(rows: list[dict[str, Any]]) -> dict[str, float]:
     return weights
 
 
+def _args(sample: dict[str, Any]) -> dict[str, Any]:
+    """The generator's `args` (JSON), or {} where there are none."""
+    args = json.loads(sample.get("args") or "null")
+    return args if isinstance(args, dict) else {}
+
+
 def _pool(sample: dict[str, Any]) -> list[str] | None:
-    args = json.loads(sample.get("args") or "null") or {}
-    pool = args.get("pool") if isinstance(args, dict) else None
+    pool = _args(sample).get("pool")
     return pool if pool and len(pool) >= len(sample["options"]) - 1 else None
 
 
@@ -133,11 +138,6 @@ def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) 
     return sorted(kept, key=lambda s: s["sample_id"]), dropped
 
 
-def _prior(sample: dict[str, Any]) -> str | None:
-    args = json.loads(sample.get("args") or "null")
-    return args.get("prior") if isinstance(args, dict) else None
-
-
 def balance_priors(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
     """(kept, dropped): per category, where the generator recorded whether world knowledge alone would answer a
     question right (`args["prior"]`: "agrees" or "contradicts", e.g. typical sizes for size questions), the larger
@@ -146,7 +146,7 @@ def balance_priors(samples: list[dict[str, Any]], seed: int, max_excess: float) 
     learned from the table, so this holds on a table of any size."""
     by_category: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for s in samples:
-        if (prior := _prior(s)) in ("agrees", "contradicts"):
+        if (prior := _args(s).get("prior")) in ("agrees", "contradicts"):
             by_category[s["category"]][prior].append(s)
     dropped_ids: set[str] = set()
     for sides in by_category.values():

@@ -27,6 +27,9 @@ DUPLICATE_IOU = 0.5  # two boxes this alike are one object annotated twice ("man
 # VG boxes the image itself as "photo" or "picture" ("the sink is in the photo"); a picture on a wall is rarely
 # half the frame, so a picture's box over this share of the image is the photograph, not a thing in it.
 PICTURE_ITSELF_SHARE = 0.5
+# A box over this share of the image, whatever its name, is a close-up's backdrop or the picture itself: larger
+# than anything and everything is "in" it, so relation and size questions neither relate nor compare it.
+FRAME_SHARE = 0.8
 
 
 def _kin(objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -125,6 +128,9 @@ class SceneView:
 
     def share(self, obj) -> float:
         return geo.area(obj["bbox"]) / (self.width * self.height)
+
+    def fills_frame(self, obj) -> bool:
+        return self.share(obj) >= FRAME_SHARE
 
     def is_the_picture_itself(self, obj) -> bool:
         return self.share(obj) >= PICTURE_ITSELF_SHARE and "picture" in objecthood.is_a(obj["name"])

@@ -47,9 +47,6 @@ RARELY_EXHAUSTIVE = frozenset(
 MAX_REFERENCE_SHARE = 0.1  # the reference of a distance question is a compact thing
 MAX_WINNER_OCCLUSION = 0.5  # size compares box areas: apparent size only where the larger box is mostly visible
 MIN_COUNT_SHARE = 0.002  # every counted instance covers at least 0.2% of the image: small ones are missed
-# A box over this share of the image is the picture itself (VG boxes the whole image as "photo" or "picture") or
-# a close-up's backdrop: it is larger than anything and everything is "in" it, so it is neither compared nor related.
-FRAME_SHARE = 0.8
 
 # Text-only guessers learn how often an option text is the answer. VG's answers are skewed ("on" is most of
 # its spatial predicates, 2 most of its counts), so common answers are kept less often (a hash decides);
@@ -114,10 +111,6 @@ def _pairs(view: SceneView, by_position: bool = True) -> list[tuple[dict, dict]]
     return [(a, b) for i, a in enumerate(things) for b in things[i + 1 :] if distinct_things(view, a, b)]
 
 
-def fills_frame(view: SceneView, obj: dict) -> bool:
-    return view.share(obj) >= FRAME_SHARE
-
-
 def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, key: str,
                        subjects: frozenset[str] | None = None) -> list[Candidate]:
     """Questions about stated triples: the canonical predicate is the answer; distractors are predicates of
@@ -137,7 +130,7 @@ def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, ke
         if answer not in vocabulary or (s["id"], o["id"], answer) in seen or predicates.never_false(answer):
             continue
         seen.add((s["id"], o["id"], answer))
-        if fills_frame(view, s) or fills_frame(view, o):
+        if view.fills_frame(s) or view.fills_frame(o):
             continue
         if predicates.refuted_by_boxes(answer, s["bbox"], o["bbox"], view.width, view.height):
             continue  # the annotation contradicts its own boxes
@@ -188,7 +181,7 @@ def size_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) 
     photo itself) are never compared."""
     out = []
     for a, b in _pairs(view):
-        if fills_frame(view, a) or fills_frame(view, b):
+        if view.fills_frame(a) or view.fills_frame(b):
             continue  # the photo itself, or a close-up's backdrop
         found = _compare(geo.area(a["bbox"]), geo.area(b["bbox"]), cfg.size_ratio, cfg.same_ratio)
         if found is None or found[0] == SAME:
@@ -315,7 +308,7 @@ def count_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int)
     low, high = cfg.count_range
     out = []
     for name, n in sorted(view.class_counts().items(), key=lambda kv: (-kv[1], kv[0])):
-        if not low <= n <= high or name in RARELY_EXHAUSTIVE:
+        if not low <= n <= high or name in RARELY_EXHAUSTIVE:  # the name itself, not its kinds (`rarely_exhaustive`): men are counted
             continue
         members = view.instances(name)
         if any(m["id"] not in view.thing_ids for m in members):

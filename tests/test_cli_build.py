@@ -286,6 +286,8 @@ def test_inspect_selection_that_matches_nothing_gives_a_hint(tmp_path) -> None:
     assert "image ids here: " in result.output
     result = runner.invoke(app, ["inspect", str(out), "--stage", "qa", "--category", "colour"])  # not a category at all
     assert result.exit_code == 1 and "--category 'colour' is not a question category" in result.output and "relation" in result.output
+    result = runner.invoke(app, ["inspect", str(out), "--level", "extreme"])
+    assert result.exit_code == 1 and "--level 'extreme' is not a level" in result.output and "easy, medium, hard" in result.output
 
 
 def test_a_bad_value_in_a_config_file_is_one_error(tmp_path) -> None:

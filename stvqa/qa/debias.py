@@ -28,9 +28,9 @@ from typing import Any
 from ..records import LETTERS
 from .hashing import permutation, unit, weighted_sample
 
-MIN_OFFERS = 30
+MIN_OFFERS = 30  # a text offered fewer times is not thinned: its rate is noise, not a prior a guesser could learn
 MIN_ROWS_TO_JUDGE_CREDIBLE = 200  # below this, "never an answer here" says more about the sample size than the text
-UBIQUITOUS = 0.9  # an option offered by nearly every question of a category ("about the same", "yes")  # a text offered fewer times is not thinned: its rate is noise, not a prior a guesser could learn
+UBIQUITOUS = 0.9  # an option offered by nearly every question of a category ("about the same", "yes")
 ROUNDS = 8  # proportional fitting converges in a few rounds; more changes nothing visible
 MIN_WEIGHT, MAX_WEIGHT = 1e-3, 1e3
 

@@ -297,3 +297,13 @@ def test_every_real_predicate_is_canonical_or_known_debris(vg_sample) -> None:
     assert [p for p in found if canonical(p) is None and not P.ignorable(p)] == []
     # debris must really be debris: nothing listed as ignorable also maps to a predicate
     assert [p for p in _yaml()["ignore"] if canonical(p)] == []
+
+
+def test_true_of_pair_adds_converses_implications_and_the_side_of_things_side_by_side() -> None:
+    assert P.true_of_pair(["sitting on"], [], BIKE, WALL) >= {"sitting on", "on"}  # what it implies
+    assert "above" in P.true_of_pair([], ["under"], PLATE_L, CUP_R)  # B under A: A above B
+    assert P.true_of_pair([], ["in front of"], CUP_L, PLATE_R) == {"behind"}
+    assert P.true_of_pair(["next to"], [], CUP_L, PLATE_R) == {"next to", "left of"}
+    assert P.true_of_pair([], ["beside"], CUP_R, PLATE_L) == {"next to", "right of"}  # "next to" is its own converse
+    assert P.true_of_pair(["next to"], [], BOTTLE, COUNTER) == {"next to"}  # one above the other: no side
+    assert P.true_of_pair(["behind"], [], CUP_L, PLATE_R) == {"behind"}  # the side only for things stated side by side

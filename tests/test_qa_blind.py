@@ -72,6 +72,20 @@ def test_answer_vocabulary_leak_is_found():
     assert rel["baselines"]["numeric_rank"] == 0.25
 
 
+def test_option_set_leak_is_found():
+    # Four predicates, offered three at a time; each set has its own answer (as when two options of a set could both
+    # be true, so the third must be the answer). Every text is offered 150 times and right 50: its own rate is
+    # exactly chance, yet the set gives the answer away.
+    texts = ["above", "on", "under", "behind"]
+    sets = {(0, 1, 2): 2, (1, 2, 3): 3, (2, 3, 0): 0, (3, 0, 1): 1}
+    rows = [_row(f"s{i}-{j}", "relation", [texts[t] for t in chosen], texts[answer], j)
+            for i, (chosen, answer) in enumerate(sets.items()) for j in range(50)]
+    rel = blind_audit(rows)["by_category"]["relation"]
+    assert rel["chance"] == pytest.approx(1 / 3, abs=1e-6)
+    assert rel["baselines"]["option_prior"] <= 1 / 3  # held out, a row's own answer text looks slightly worse
+    assert rel["baselines"]["option_set"] == 1.0
+
+
 def test_balanced_table_stays_at_chance():
     report = blind_audit(balanced_table())
     # Chance: size and count 1/4, existence 1/2; overall (600/4 + 600/4 + 600/2) / 1800 = 1/3.
@@ -156,7 +170,7 @@ def test_chance_mixes_two_and_four_options():
 def test_markdown_table():
     table = format_blind_report(blind_audit(count_table()))
     lines = table.splitlines()
-    assert lines[0] == "| category | n | chance | option_prior | pair_prior | numeric_rank | position | length | best |"
+    assert lines[0] == "| category | n | chance | option_prior | pair_prior | numeric_rank | position | length | option_set | best |"
     assert lines[2].startswith("| count | 200 | 0.250 | ") and lines[2].endswith(" | 1.000 (numeric_rank) |")
     assert lines[3].startswith("| **overall** | 200 | 0.250 |")
 

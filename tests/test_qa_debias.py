@@ -6,7 +6,8 @@ import json
 import pytest
 
 from stvqa.qa.blind import blind_audit
-from stvqa.qa.debias import balance_priors, debias_options
+from stvqa.qa.debias import balance_priors, debias_options, redraw_distractors, thin_option_sets
+from stvqa.records import LETTERS
 
 
 def size_row(i: int, prior: str | None, image: int | None = None) -> dict:
@@ -50,3 +51,36 @@ def test_after_debias_a_guesser_who_knows_the_prior_is_near_chance() -> None:
     kept, _ = debias_options(rows, seed=0, max_excess=0.1)
     after = blind_audit(kept)["by_category"]["size"]
     assert before > 0.85 and after["best"] <= after["chance"] + 0.1
+
+
+def relation_row(i: int, answer: str) -> dict:
+    # "on" and "above" can both be true: neither is a distractor of the other, and offered together they would
+    # mark the third option as the answer.
+    partner = {"on": "above", "above": "on"}.get(answer)
+    pool = [t for t in ("on", "above", "under", "behind") if t not in (answer, partner)]
+    args = {"a": f"x.{i}", "b": f"y.{i}", "pool": pool, "compatible": [["above", "on"]]}
+    options = [answer, *pool[:2]]
+    return {"sample_id": f"img{i}:0", "image_id": str(i), "category": "relation", "question": "Where is x?",
+            "options": options, "answer": "A", "answer_text": answer, "args": json.dumps(args)}
+
+
+def test_redrawn_distractors_are_never_two_that_could_both_be_true() -> None:
+    rows = [relation_row(i, ("behind", "under", "on", "above")[i % 4]) for i in range(400)]
+    kept, dropped = redraw_distractors(rows, seed=0)
+    assert len(kept) == 400 and not dropped and not any({"on", "above"} <= set(r["options"]) for r in kept)
+    assert all(r["options"][LETTERS.index(r["answer"])] == r["answer_text"] for r in kept)
+    # Without the listed pair the weights alone put them together in some rows (the test can fail).
+    loose = [dict(r, args=json.dumps(json.loads(r["args"]) | {"compatible": []})) for r in rows]
+    assert any({"on", "above"} <= set(r["options"]) for r in redraw_distractors(loose, seed=0)[0])
+
+
+def test_a_set_of_options_that_gives_its_answer_away_is_thinned() -> None:
+    # Offered together, "on" and "above" leave only "behind" (or "under") to be the answer: 100 rows, always right.
+    loose = [dict(r, args=json.dumps(json.loads(r["args"]) | {"compatible": []}))
+             for r in (relation_row(i, ("behind", "under", "on", "above")[i % 4]) for i in range(400))]
+    drawn, _ = redraw_distractors(loose, seed=0)
+    leaky = [r for r in drawn if {"on", "above"} <= set(r["options"])]
+    kept, dropped = thin_option_sets(drawn, seed=0, max_excess=0.1)
+    assert len(leaky) >= 30 and {r["reject_reason"] for r in dropped} == {"option_set_gives_answer_away"}
+    assert not any({"on", "above"} <= set(r["options"]) for r in kept)  # every answer of those sets was the one left
+    assert blind_audit(kept)["by_category"]["relation"]["baselines"]["option_set"] < blind_audit(drawn)["by_category"]["relation"]["baselines"]["option_set"]

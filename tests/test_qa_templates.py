@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from stvqa.lexicon.predicates import compatible
 from stvqa.qa.config import GenerateConfig
 from stvqa.qa.english import be, plural, with_article
 from stvqa.qa.scene_view import SceneView
@@ -48,12 +49,16 @@ CAT, TABLE = obj("cat.1", [350, 380, 420, 450]), obj("table.1", [300, 230, 600, 
 
 
 def test_relation_answer_and_distractors_come_from_one_vocabulary_and_are_false() -> None:
-    s = generate_one(scene([CAT, TABLE], [("cat.1", "under", "table.1")]), "relation")
-    assert s["question"] in {t.format(a="cat", b="table", be_a="is") for t in phrasings()["relation"]}
-    assert chosen(s) == s["answer_text"] == "under" and len(s["options"]) == 3
-    assert set(s["options"]) <= {"under", "above", "around", "on", "behind", "in", "next to", "near"}
-    assert "on" not in s["options"] or "above" not in s["options"]
-    assert focus_ids(s) == ["cat.1", "table.1"]
+    asked = Counter()
+    for seed in range(12):  # a hash asks "the cat under the table" or its converse, "the table above the cat"
+        s = generate_one(scene([CAT, TABLE], [("cat.1", "under", "table.1")]), "relation", seed=seed)
+        a, b, answer = ("cat", "table", "under") if s["answer_text"] == "under" else ("table", "cat", "above")
+        assert s["question"] in {t.format(a=a, b=b, be_a="is") for t in phrasings()["relation"]}
+        assert chosen(s) == s["answer_text"] == answer
+        assert set(s["options"]) <= {"under", "above", "around", "on", "behind", "in", "to the left of", "to the right of"}
+        assert sorted(focus_ids(s)) == ["cat.1", "table.1"]  # the scene as annotated: "the cat under the table"
+        asked[answer] += 1
+    assert set(asked) == {"under", "above"}
 
 
 def test_relation_distractors_are_never_compatible_with_the_answer() -> None:
@@ -61,6 +66,21 @@ def test_relation_distractors_are_never_compatible_with_the_answer() -> None:
     for seed in range(40):  # "on" is thinned by a hash, so some seeds ask it; none may offer "above" beside it
         for s in generate_for_scene(scene([bottle, counter], [("bottle.1", "ON", "counter.1")]), only("relation", seed=seed), Counter()):
             assert s["answer_text"] == "on" and "above" not in s["options"] and "next to" not in s["options"]
+
+
+def test_relation_options_exclude_one_another_and_are_two_where_no_three_can() -> None:
+    bottle, counter = obj("bottle.1", [400, 150, 440, 260]), obj("counter.1", [100, 250, 800, 500])
+    cat, table = obj("cat.1", [350, 380, 420, 450]), obj("table.1", [300, 230, 600, 460])
+    sizes = Counter()
+    for seed in range(40):
+        for sc, triple in ((scene([bottle, counter]), ("bottle.1", "on", "counter.1")), (scene([cat, table]), ("cat.1", "under", "table.1"))):
+            sc["relationships"] = [{"subject": triple[0], "predicate": triple[1], "object": triple[2]}]
+            for s in generate_for_scene(sc, only("relation", seed=seed), Counter()):
+                assert not any(compatible(x, y) for x in s["options"] for y in s["options"] if x != y), s["options"]
+                sizes[(s["answer_text"], len(s["options"]))] += 1
+    # Nothing false of a bottle on a counter excludes another ("behind" and "under" can both hold): two options.
+    # A cat under a table ("on" and "behind" cannot both be true of it): three.
+    assert {n for answer, n in sizes if answer == "on"} == {2} and ("under", 3) in sizes
 
 
 def test_reach() -> None:
@@ -266,10 +286,14 @@ def test_schedule_is_seeded_and_follows_the_mix() -> None:
 @pytest.mark.parametrize("predicate", ["next to", "near", "beside"])
 def test_predicates_that_are_never_false_are_never_asked(predicate) -> None:
     # "next to" can never be a distractor (nothing refutes it for two related things), so as an answer it would
-    # always be the option a guesser picks: the pair is not asked about at all.
+    # always be the option a guesser picks. Such a pair is asked by the side its boxes show, or not at all.
     dog, bench = obj("dog.1", [100, 300, 200, 400]), obj("bench.1", [220, 280, 500, 420])
-    assert generate_for_scene(scene([dog, bench], [("dog.1", predicate, "bench.1")]), only("relation", per_image=3), Counter()) == []
-    assert len(generate_for_scene(scene([dog, bench], [("dog.1", "in front of", "bench.1")]), only("relation"), Counter())) == 1
+    for seed in range(6):
+        (s,) = generate_for_scene(scene([dog, bench], [("dog.1", predicate, "bench.1")]), only("relation", seed=seed), Counter())
+        expected = "to the left of" if s["question"].index("dog") < s["question"].index("bench") else "to the right of"
+        assert s["answer_text"] == expected and not {"next to", "near"} & set(s["options"])
+    bird = obj("bird.1", [100, 50, 140, 80])  # diagonally above the bench: no side anyone would agree on
+    assert generate_for_scene(scene([bird, bench], [("bird.1", predicate, "bench.1")]), only("relation", per_image=3), Counter()) == []
 
 
 def test_a_box_that_fills_the_frame_is_neither_related_nor_compared() -> None:

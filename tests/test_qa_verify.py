@@ -178,3 +178,14 @@ def test_questions_that_name_the_reference_first_are_checked_the_right_way_round
     assert verify_sample(sample, SCENES[category])[0] is True
     wrong = LETTERS[1 - LETTERS.index(answer)]
     assert verify_sample(dict(sample, answer=wrong, answer_text=options[LETTERS.index(wrong)]), SCENES[category])[0] is False
+
+
+def test_converse_and_side_answers_verify_from_the_scene_as_annotated() -> None:
+    cat_under_table = SCENES["relation"]
+    table_above = llm_sample("relation", "Where is the table with respect to the cat?", ["above", "in"], "A")
+    assert verify_sample(table_above, cat_under_table)[:2] == (True, "relation_in_graph")  # the converse of "under"
+    assert verify_sample(dict(table_above, answer="B", answer_text="in"), cat_under_table)[:2] == (False, "relation_not_in_graph")
+    dog_by_bench = scene([obj("dog.1", [100, 300, 200, 400]), obj("bench.1", [220, 280, 500, 420])], [("dog.1", "next to", "bench.1")])
+    left = llm_sample("relation", "Where is the dog with respect to the bench?", ["to the left of", "to the right of"], "A")
+    assert verify_sample(left, dog_by_bench)[:2] == (True, "relation_in_graph")  # stated next to, and the boxes show the side
+    assert verify_sample(dict(left, answer="B", answer_text="to the right of"), dog_by_bench)[:2] == (False, "relation_not_in_graph")

@@ -180,6 +180,33 @@ def refuted_by_boxes(predicate: str, subject_box, object_box, width: float, heig
 
 
 GEOMETRIC = frozenset({"left of", "right of", "above", "under", "on", "against", "in", "next to", "near"})
+SIDE_BY_SIDE_OVERLAP = 0.5  # of the shorter box's height: things at one level, not one diagonally above the other
+
+
+def side_of(subject_box, object_box) -> str | None:
+    """"left of" or "right of" when the boxes stand side by side (apart horizontally, overlapping vertically by
+    SIDE_BY_SIDE_OVERLAP of the shorter one), so that anyone looking at the image sees which side; else None.
+
+    >>> side_of([10, 50, 40, 90], [60, 40, 120, 100]), side_of([10, 0, 40, 30], [60, 40, 120, 100])
+    ('left of', None)
+    """
+    s, o = subject_box, object_box
+    shared = min(s[3], o[3]) - max(s[1], o[1])
+    if shared < SIDE_BY_SIDE_OVERLAP * min(s[3] - s[1], o[3] - o[1]):
+        return None
+    return "left of" if s[2] <= o[0] else "right of" if o[2] <= s[0] else None
+
+
+def true_of_pair(forward, backward, subject_box, object_box) -> set[str]:
+    """The canonical predicates true of (subject, object): those stated for it (`forward`, raw or canonical) and what
+    they imply, the converses of those stated for (object, subject) (`backward`), and, where the two are stated to be
+    next to or near each other, the side the boxes show (`side_of`)."""
+    true = {c for p in forward if (c := canonical(p))}
+    true |= {v for p in backward if (c := canonical(p)) and (v := converse(c))}
+    true |= {i for c in true for i in implied(c)}
+    if true & _lexicon()["never_false"] and (side := side_of(subject_box, object_box)):
+        true.add(side)
+    return true
 
 
 def never_false(p: str) -> bool:

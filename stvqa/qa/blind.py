@@ -16,7 +16,10 @@ Baselines (per category; k = number of options of the row; the question text is 
   most often the answer's rank (LOIO, per category and k). Non-numeric rows get 1/k, i.e. chance, by definition.
 - position: the most common answer letter (LOIO, per category and k).
 - length: "pick the longest" or "pick the shortest", whichever earned more on the other images.
-The last three follow the majority softly when it is nearly level (see _majority).
+- option_set: among the other images' rows offering exactly the same set of option texts, the text most often
+  correct, LOIO. It learns what the set's make-up says: when two options could both be true, neither can be a
+  distractor of the other, so the remaining one is the answer ("above" and "on" offered: "under").
+numeric_rank, position and length follow the majority softly when it is nearly level (see _majority).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-BASELINES = ("option_prior", "pair_prior", "numeric_rank", "position", "length")
+BASELINES = ("option_prior", "pair_prior", "numeric_rank", "position", "length", "option_set")  # ties: the first names the leak
 MAX_OPTIONS = 8
 UNIT = 2 * math.lcm(*range(1, MAX_OPTIONS + 1))  # every credit (1/m, 1/k, the mean of two) is a whole number of 1/UNIT
 _PREFIX = re.compile(r"^\([A-Z]\)\s*")
@@ -172,6 +175,11 @@ def blind_audit(rows: Iterable[dict[str, Any]] | Any) -> dict[str, Any]:
     w[both] = _loo(wins, cell_img[beaten], pair[both], np.broadcast_to(img[:, None, None], pair.shape)[both])
     rate = np.where(both, (w + 1) / (w + w.transpose(0, 2, 1) + 2), 0.0)
     credit["pair_prior"] = _credit(rate.sum(axis=2).round(9), valid, a)  # round: equal sums tie despite float error
+    # The same set of texts in any order: sort each row's option ids (padding -1 first), then number the sets.
+    _, set_id = np.unique(np.sort(opt, axis=1), axis=0, return_inverse=True)
+    sets = set_id.ravel() * v  # key (set, text) = set * v + text id
+    in_set = per_option(sets + answer, img, sets[:, None] + opt)
+    credit["option_set"] = _credit(in_set, valid, a)
     numeric = rank[:, 0] >= 0
     ranked = per_option((group[:, 0] + rank[rows_, a])[numeric], img[numeric], group + rank)
     # Non-numeric rows: no rank to learn, so the baseline is credited chance (1/k) rather than 0.

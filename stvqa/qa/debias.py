@@ -62,15 +62,20 @@ def _args(sample: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pool(sample: dict[str, Any]) -> list[str] | None:
-    pool = _args(sample).get("pool")
-    return pool if pool and len(pool) >= len(sample["options"]) - 1 else None
+    return _args(sample).get("pool") or None
+
+
+def _without_pool(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "pool"}
 
 
 def redraw_distractors(samples: list[dict[str, Any]], seed: int) -> tuple[list[dict], list[dict]]:
     """(kept, dropped): the samples with distractors re-drawn where the generator recorded a pool
     (`args["pool"]`), the others as they are. Options are re-ordered by the same seeded hash as generation.
     Only texts that are the answer somewhere in the category are offered: a text that never is gives
-    itself away as wrong. A question without enough such texts is dropped (`no_distractor_ever_an_answer`)."""
+    itself away as wrong. Texts the generator lists as possibly true together (`args["compatible"]`) are never
+    offered together: where too few texts exclude one another, the question keeps fewer options (two at least).
+    A question without any such text is dropped (`no_distractor_ever_an_answer`)."""
     by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
     out, dropped = [], []
     for s in sorted(samples, key=lambda s: s["sample_id"]):  # float sums in one order: identical in any process
@@ -84,19 +89,19 @@ def redraw_distractors(samples: list[dict[str, Any]], seed: int) -> tuple[list[d
         credible = []
         for r in rows:
             pool = [t for t in r["pool"] if t in answers or len(rows) < MIN_ROWS_TO_JUDGE_CREDIBLE]
-            if len(pool) < len(r["options"]) - 1:
-                dropped.append({k: v for k, v in r.items() if k != "pool"} | {"reject_reason": "no_distractor_ever_an_answer"})
-            else:
+            if pool:
                 credible.append(dict(r, pool=pool))
+            else:
+                dropped.append(_without_pool(r) | {"reject_reason": "no_distractor_ever_an_answer"})
         rows = credible
         weights = fit_weights(rows)
         for r in rows:
-            k = len(r["options"]) - 1
-            chosen = weighted_sample(r["pool"], [weights[t] for t in r["pool"]], k, "debias", seed, r["sample_id"])
+            together = {frozenset(pair) for pair in _args(r).get("compatible") or ()}
+            chosen = weighted_sample(r["pool"], [weights[t] for t in r["pool"]], len(r["options"]) - 1, "debias", seed,
+                                     r["sample_id"], excludes=lambda x, y: frozenset((x, y)) in together)
             texts = [r["answer_text"], *chosen]
             options = [texts[i] for i in permutation(len(texts), "options", seed, r["sample_id"])]
-            row = {k2: v for k2, v in r.items() if k2 != "pool"}
-            out.append(dict(row, options=options, answer=LETTERS[options.index(r["answer_text"])]))
+            out.append(_without_pool(r) | {"options": options, "answer": LETTERS[options.index(r["answer_text"])]})
     return sorted(out, key=lambda s: s["sample_id"]), dropped
 
 
@@ -138,6 +143,31 @@ def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) 
     return sorted(kept, key=lambda s: s["sample_id"]), dropped
 
 
+def thin_option_sets(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
+    """(kept, dropped): per category and set of option texts offered together (in any order), questions whose
+    answer text is right more often than 1 / options + `max_excess` among the questions offering that very set are
+    thinned to that rate (`option_set_gives_answer_away`). Each text may be balanced on its own and still not
+    within a set: "behind" and "in front of" offered alone, "behind" twice as often right. Sets offered fewer than
+    MIN_OFFERS times are left alone."""
+    by_set: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for s in samples:
+        by_set[(s["category"], *sorted(s["options"]))].append(s)
+    dropped_ids: set[str] = set()
+    for rows in by_set.values():
+        if len(rows) < MIN_OFFERS:
+            continue
+        limit = min(1 / len(rows[0]["options"]) + max_excess, 0.999)
+        answered: dict[str, int] = defaultdict(int)
+        for r in rows:
+            answered[r["answer_text"]] += 1
+        for t, a in answered.items():
+            share = limit * (len(rows) - a) / ((1 - limit) * a)
+            dropped_ids |= {r["sample_id"] for r in rows if r["answer_text"] == t and unit("thin-set", seed, r["sample_id"]) >= share}
+    kept = [s for s in samples if s["sample_id"] not in dropped_ids]
+    dropped = [dict(s, reject_reason="option_set_gives_answer_away") for s in samples if s["sample_id"] in dropped_ids]
+    return kept, dropped
+
+
 def balance_priors(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
     """(kept, dropped): per category, where the generator recorded whether world knowledge alone would answer a
     question right (`args["prior"]`: "agrees" or "contradicts", e.g. typical sizes for size questions), the larger
@@ -170,4 +200,5 @@ def debias_options(samples: list[dict[str, Any]], seed: int, max_excess: float) 
     drawn, no_distractors = redraw_distractors(balanced, seed)
     kept, thinned = thin_giveaways(drawn, seed, max_excess)
     final, late = redraw_distractors(kept, seed)
-    return final, prior_decided + no_distractors + thinned + late
+    final, set_thinned = thin_option_sets(final, seed, max_excess)
+    return final, prior_decided + no_distractors + thinned + late + set_thinned

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -35,12 +35,22 @@ def sample(items: Sequence[T], k: int, *parts: object) -> list[T]:
     return [items[i] for i in permutation(len(items), *parts)[:k]]
 
 
-def weighted_sample(items: Sequence[T], weights: Sequence[float], k: int, *parts: object) -> list[T]:
-    """`k` distinct items drawn with probability proportional to their weights, from a hash of `parts`
-    (Efraimidis-Spirakis: the items with the smallest -log(u) / weight win).
+def weighted_sample(items: Sequence[T], weights: Sequence[float], k: int, *parts: object,
+                    excludes: Callable[[T, T], bool] | None = None) -> list[T]:
+    """Up to `k` distinct items drawn with probability proportional to their weights, from a hash of `parts`
+    (Efraimidis-Spirakis: the items with the smallest -log(u) / weight win). With `excludes`, an item that
+    excludes one drawn before it is passed over (fewer than `k` come back when too few remain).
 
     >>> weighted_sample("abc", [1, 0, 1], 2, "x") in (["a", "c"], ["c", "a"])
     True
+    >>> len(weighted_sample("abc", [1, 1, 1], 2, "x", excludes=lambda a, b: True))
+    1
     """
     keyed = sorted((-math.log(max(unit(*parts, i), 1e-300)) / w, i) for i, w in enumerate(weights) if w > 0)
-    return [items[i] for _, i in keyed[:k]]
+    chosen: list[T] = []
+    for _, i in keyed:
+        if len(chosen) == k:
+            break
+        if excludes is None or not any(excludes(items[i], c) for c in chosen):
+            chosen.append(items[i])
+    return chosen

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from ..focus import object_salience
-from ..lexicon import objecthood
+from ..lexicon import objecthood, predicates
 from ..normalize import iou
 from . import geometry as geo
 from .english import printable_name
@@ -125,6 +125,11 @@ class SceneView:
         if word is None:
             return None
         return (f"{obj['name']} on the {word}" if len(rivals) == 1 else f"{word}most {obj['name']}"), "position"
+
+    def true_of_pair(self, subject, obj) -> set[str]:
+        """The canonical predicates true of (subject, object) by the graph and the boxes (`predicates.true_of_pair`)."""
+        return predicates.true_of_pair(self.predicates[(subject["id"], obj["id"])], self.predicates[(obj["id"], subject["id"])],
+                                       subject["bbox"], obj["bbox"])
 
     def share(self, obj) -> float:
         return geo.area(obj["bbox"]) / (self.width * self.height)

@@ -52,7 +52,7 @@ MIN_COUNT_SHARE = 0.002  # every counted instance covers at least 0.2% of the im
 # its spatial predicates, 2 most of its counts), so common answers are kept less often (a hash decides);
 # the debias stage then draws distractors so that every option text has a similar chance of being right.
 ANSWER_KEEP = {"on": 0.25, "in": 0.6, "next to": 0.7, "wearing": 0.35, "2": 0.1, "3": 0.7}
-OPTIONS = 3  # answer and distractors of a relation or reach question: one count for all, so it says nothing
+OPTIONS = 3  # answer and distractors of a relation or reach question; two where no two false options exclude each other
 # The answer's rank among the four count options (0 = smallest), by the count: options start at 1, so small
 # counts cannot take high ranks and larger ones make up for it, which leaves the rank near uniform overall.
 COUNT_RANK_WEIGHTS = {2: (1, 1, 0, 0), 3: (1, 1, 1, 0)}
@@ -111,38 +111,56 @@ def _pairs(view: SceneView, by_position: bool = True) -> list[tuple[dict, dict]]
     return [(a, b) for i, a in enumerate(things) for b in things[i + 1 :] if distinct_things(view, a, b)]
 
 
-def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, key: str,
-                       subjects: frozenset[str] | None = None) -> list[Candidate]:
-    """Questions about stated triples: the canonical predicate is the answer; distractors are predicates of
-    the same kind that are false for the pair (incompatible with everything stated, refuted by the boxes
-    where they can decide), drawn from the same vocabulary as the answers. Not asked: answers that are never a
-    distractor anywhere (`predicates.never_false`: next to, near), which would give themselves away, and boxes
-    that fill the frame."""
+def _asked_triples(view: SceneView, kind: str, key: str):
+    """(subject, answer, object) to ask about, one per stated triple: the stated predicate, or its converse for the
+    swapped pair ("A in front of B" as "B behind A"), which a hash picks, so both texts are answers alike. A pair
+    stated only to be next to or near each other (never an answer: never false) is asked by the side its boxes show."""
     vocabulary = set(predicates.answer_vocabulary(kind))
-    out, seen = [], set()
     for r in view.scene["relationships"]:
         s, o = view.by_id[r["subject"]], view.by_id[r["object"]]
+        answer = predicates.canonical(r["predicate"])
+        if answer is not None and predicates.never_false(answer):
+            answer = predicates.side_of(s["bbox"], o["bbox"])
+        if answer not in vocabulary:
+            continue
+        converse = predicates.converse(answer)
+        if converse in vocabulary and unit(key, "converse", s["id"], o["id"]) < 0.5:
+            s, answer, o = o, converse, s
+        yield s, answer, o
+
+
+def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, key: str,
+                       subjects: frozenset[str] | None = None) -> list[Candidate]:
+    """Questions about stated triples (`_asked_triples`): the canonical predicate is the answer; distractors are
+    predicates of the same kind that are false for the pair (incompatible with everything true of it, refuted by
+    the boxes where they can decide), drawn from the same vocabulary as the answers. Not asked about: boxes that
+    fill the frame."""
+    out, seen = [], set()
+    for s, answer, o in _asked_triples(view, kind, key):
         if s["id"] not in view.phrase or o["id"] not in view.phrase or objecthood.canonical(s["name"]) == objecthood.canonical(o["name"]):
             continue
         if subjects is not None and subjects.isdisjoint(objecthood.is_a(s["name"])):
             continue  # not a kind of these (`subjects`: reach asks people and animals only)
-        answer = predicates.canonical(r["predicate"])
-        if answer not in vocabulary or (s["id"], o["id"], answer) in seen or predicates.never_false(answer):
+        if (s["id"], o["id"], answer) in seen:
             continue
         seen.add((s["id"], o["id"], answer))
         if view.fills_frame(s) or view.fills_frame(o):
             continue
         if predicates.refuted_by_boxes(answer, s["bbox"], o["bbox"], view.width, view.height):
             continue  # the annotation contradicts its own boxes
-        stated = view.predicates[(s["id"], o["id"])]
-        pool = predicates.distractors(answer, s["bbox"], o["bbox"], view.width, view.height, also_true=set(stated))
-        if len(pool) < OPTIONS - 1 or unit(key, "keep", s["id"], o["id"]) >= ANSWER_KEEP.get(answer, 1.0):
+        true = view.true_of_pair(s, o)
+        pool = [predicates.phrase(p) for p in predicates.distractors(answer, s["bbox"], o["bbox"], view.width, view.height, also_true=true)]
+        if not pool or unit(key, "keep", s["id"], o["id"]) >= ANSWER_KEEP.get(answer, 1.0):
             continue
-        pool = [predicates.phrase(p) for p in pool]
-        chosen = [pool[i] for i in permutation(len(pool), key, "distractors", s["id"], o["id"])[: OPTIONS - 1]]
+        # Options that exclude one another. Two distractors that could both be true would give the answer away
+        # (neither can be a distractor of the other, so the third option is the answer: "above" and "on" offered,
+        # "under" it is), so where the pool has no such pair the question has two options, not three.
+        chosen = weighted_sample(pool, [1.0] * len(pool), OPTIONS - 1, key, "distractors", s["id"], o["id"], excludes=predicates.compatible)
+        together = [[x, y] for i, x in enumerate(pool) for y in pool[i + 1:] if predicates.compatible(x, y)]
         out.append(Candidate(category, _slots(view, a=s, b=o), predicates.phrase(answer), [predicates.phrase(answer), *chosen],
                              [s, o], 0.6 if category == "relation" else 0.7,
-                             {"a": s["id"], "b": o["id"], "predicate": answer, "pool": pool}, frozenset((s["id"], o["id"]))))
+                             {"a": s["id"], "b": o["id"], "predicate": answer, "pool": pool, "compatible": together},
+                             frozenset((s["id"], o["id"]))))
     out.sort(key=lambda c: (-sum(view.salience[x["id"]] for x in c.involved), c.args["a"], c.args["b"], c.answer))
     return out[:limit]
 

@@ -160,9 +160,10 @@ def _compare(chosen: str, x: float, y: float, text_x: str, text_y: str, ratio: f
 
 
 def _check_relation(sample, scene, objects, args, chosen, cfg):
-    stated_raw = [r["predicate"] for r in scene["relationships"] if r["subject"] == args["a"] and r["object"] == args["b"]]
-    stated = {c for p in stated_raw if (c := predicates.canonical(p))}
-    stated |= {i for c in stated for i in predicates.implied(c)}
+    a, b = args["a"], args["b"]
+    forward = [r["predicate"] for r in scene["relationships"] if (r["subject"], r["object"]) == (a, b)]
+    backward = [r["predicate"] for r in scene["relationships"] if (r["subject"], r["object"]) == (b, a)]
+    stated = predicates.true_of_pair(forward, backward, objects[a]["bbox"], objects[b]["bbox"])
     answer = predicates.canonical(chosen)
     if answer is None or answer not in stated:
         return False, "relation_not_in_graph", sample

@@ -378,13 +378,14 @@ def relational_facts(view: SceneView, answer: str) -> list[tuple]:
             if answer == "yes" and not any(said):
                 continue
             smaller = answer == "no" and all(geo.area(m["bbox"]) < geo.area(ref["bbox"]) for m in members)
-            typically_larger = answer == "no" and sizes.prior_larger(cls, ref["name"]) == cls  # "a work truck above the clock?"
+            # "A work truck above the clock?", "a parking meter in the clock?": no, but no one would ask.
+            typically_larger = answer == "no" and sizes.prior_larger(cls, ref["name"]) == cls
             for p in RELATIONAL_PREDICATES:
                 refuted = partial(predicates.refuted_by_boxes, p, object_box=ref["bbox"], width=view.width, height=view.height)
                 stated = [m for m, ps in zip(members, said) if p in ps]
                 if answer == "yes" and stated and not any(refuted(m["bbox"]) for m in stated):
                     facts.append((cls, p, ref, stated))
-                elif answer == "no" and not stated and (p not in CONTAINERS or smaller) and (p != "above" or not typically_larger) \
+                elif answer == "no" and not stated and (p not in CONTAINERS or smaller) and not typically_larger \
                         and all(refuted(m["bbox"]) for m in members):
                     facts.append((cls, p, ref, members))  # "a truck on the man" is no, but says so by itself
     return facts

@@ -4,7 +4,8 @@
     python quality/blind_audit.py --synthetic 20000 # plus synthetic Visual Genome of that many images
 
 Each dataset is built with `--no-images` (20 questions an image on the real records and the sample,
-3 on synthetic data) into a temporary folder, and the audit of its final questions is printed.
+3 on synthetic data) into a temporary folder, and the audit of its final questions is printed, with the excess
+that noise alone reaches on a table of that size (`excess_by_chance`: answers re-drawn at random, 19 times).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
-from stvqa.qa.blind import blind_audit, format_blind_report
+from stvqa.qa.blind import blind_audit, excess_by_chance, format_blind_report
+from stvqa.sources.sample import N_IMAGES
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("STVQA_SHARED", HERE.parent.parent / "shared"))
@@ -35,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        datasets = {"bundled sample (24 images, 20 slots each)": ["--per-image", "20"]}
+        datasets = {f"bundled sample ({N_IMAGES} images, 20 slots each)": ["--per-image", "20"]}
         real = SHARED / "vg_sample" / "v1.2-annotations-6-50"
         if real.is_dir():
             datasets["real VG records, images 6-50 (20 slots each)"] = ["--data-dir", str(real), "--per-image", "20"]
@@ -48,7 +50,7 @@ def main() -> None:
         for i, (name, flags) in enumerate(datasets.items()):
             rows = build(flags, work / f"run{i}")
             print(f"\n### {name}: {rows.height:,} questions\n")
-            print(format_blind_report(blind_audit(rows)))
+            print(format_blind_report(blind_audit(rows), excess_by_chance(rows.to_dicts())))
 
 
 if __name__ == "__main__":

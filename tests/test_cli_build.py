@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from stvqa.cli import app
 from stvqa.focus import INTERACTION_PREDICATES
+from stvqa.sources.sample import N_IMAGES
 
 runner = CliRunner()
 
@@ -23,7 +24,7 @@ def test_build_on_bundled_sample_writes_scenes_and_manifest(tmp_path) -> None:
     scenes = pl.read_parquet(out / "scenes.parquet")
     manifest = json.loads((out / "manifest.json").read_text())
     load = manifest["stages"]["load"]
-    assert scenes.height == load["stats"]["kept"] == load["stats"]["in"] == 24
+    assert scenes.height == load["stats"]["kept"] == load["stats"]["in"] == N_IMAGES
     assert load["stats"]["counters"]["object_merged_duplicate"] > 0  # the planted duplicates were merged
     assert manifest["stvqa_version"] and load["inputs"] and load["config"]["normalize"]["dedup_iou"] == 0.7
     assert set(scenes["image_status"]) == {"ok"}
@@ -57,7 +58,7 @@ def test_limit_and_shards_select_deterministically(tmp_path) -> None:
         assert build("--out", str(out), "--shard", f"{i}/3").exit_code == 0
         ids[i] = pl.read_parquet(out / "scenes.parquet")["image_id"].to_list()
     everything = sum(ids.values(), [])
-    assert sorted(everything, key=int) == [str(i) for i in range(1, 25)]  # shards partition the images
+    assert sorted(everything, key=int) == [str(i) for i in range(1, N_IMAGES + 1)]  # shards partition the images
     assert build("--out", str(tmp_path / "lim"), "--limit", "5").exit_code == 0
     assert pl.read_parquet(tmp_path / "lim" / "scenes.parquet")["image_id"].to_list() == ["1", "2", "3", "4", "5"]
 

@@ -144,9 +144,9 @@ def test_browse_with_scripted_keys(run) -> None:
 
 def test_browse_from_the_command_line(run, monkeypatch) -> None:
     monkeypatch.setattr(views, "terminal_keys", lambda: iter(["n", "q"]).__next__)
-    result = runner.invoke(app, ["inspect", str(run), "--browse", "--category", "count"])
+    result = runner.invoke(app, ["inspect", str(run), "--browse", "--category", "relation"])
     assert result.exit_code == 0, result.output
-    n = pl.read_parquet(run / "qa_filtered.parquet").filter(pl.col("category") == "count").height
+    n = pl.read_parquet(run / "qa_filtered.parquet").filter(pl.col("category") == "relation").height
     assert f"1 of {n}" in result.output and f"2 of {n}" in result.output and f"3 of {n}" not in result.output
 
 

@@ -271,8 +271,10 @@ def test_an_endpoint_that_refuses_images_is_named_after_one_request(run) -> None
         assert server.requests == 1
 
 
-def test_a_killed_judging_run_resumes_without_sending_any_try_twice(run, built, tmp_path) -> None:
+def test_a_killed_judging_run_resumes_without_sending_any_try_twice(run, tmp_path) -> None:
     truth = truth_of(run)
+    fresh = tmp_path / "fresh"
+    shutil.copytree(run, fresh)  # the same questions, judged later in one uninterrupted run
     with ChatServer(answering(truth), latency=0.05) as server:
         args = ["filter", str(run), "--judge", "vlm", "--base-url", server.url, "--model", "judge", "--concurrency", "2"]
         killed = subprocess.Popen([sys.executable, "-m", "stvqa", "--quiet", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -287,8 +289,6 @@ def test_a_killed_judging_run_resumes_without_sending_any_try_twice(run, built, 
         bodies = [hashlib.sha256(json.dumps(b, sort_keys=True).encode()).hexdigest() for b in server.bodies]
         in_flight = 2  # tries in flight when the process died may be sent again, nothing answered is
         assert len(bodies) - len(set(bodies)) <= in_flight and len(set(bodies)) == 4 * funnel(run)["steps"][1]["rows"]
-        fresh = tmp_path / "fresh"
-        shutil.copytree(built, fresh)
         assert CliRunner().invoke(app, [args[0], str(fresh), *args[2:]]).exit_code == 0
     assert filtered(run).equals(filtered(fresh))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,8 +19,9 @@ from llm_fakes import prompt_of, questions, valid
 from stvqa.cli import app
 from stvqa.llm.cache import ResponseCache
 from stvqa.llm.fake_server import ChatServer, FakeReply
+from stvqa.sources.sample import N_IMAGES
 
-IMAGES = 24  # the bundled sample: one request per image
+IMAGES = N_IMAGES  # the bundled sample: one request per image
 
 
 def build(server: ChatServer, out: Path, *args: str):
@@ -53,7 +55,7 @@ def test_build_writes_the_models_questions_and_a_rerun_sends_nothing(tmp_path) -
     assert all(json.loads(f)["objects"] for f in rows["focus"])  # every question names objects of the graph
     counters = generate_record(tmp_path / "run")["stats"]["counters"]
     assert (counters["llm_requests"], counters["llm_cache_hits"], counters["llm_dataset_input_tokens"]) == (0, IMAGES, server.prompt_tokens)
-    assert "0 requests sent, 24 from the cache" in again.output
+    assert f"0 requests sent, {IMAGES} from the cache" in again.output
     assert (tmp_path / "run" / "dataset").is_dir()
 
 
@@ -140,7 +142,10 @@ def test_dry_run_sends_nothing_and_estimates(tmp_path) -> None:
         result = build(server, tmp_path / "run", "--dry-run", "--price-in", "1", "--price-out", "4")
     assert result.exit_code == 0, result.output
     assert server.requests == 0 and not (tmp_path / "run" / "qa_generated.parquet").exists()
-    assert "Dry run, nothing sent: 24 requests" in result.output and "cost about $0.0" in result.output
+    assert f"Dry run, nothing sent: {IMAGES} requests" in result.output
+    # About 1,300 input and 180 output tokens an image, at $1 and $4 per million: about $0.002 an image.
+    cost = float(re.search(r"cost about \$([0-9]+\.[0-9]+)", result.output).group(1))
+    assert 0.001 * IMAGES < cost < 0.004 * IMAGES
 
 
 def test_dry_run_needs_the_llm_generator(tmp_path) -> None:

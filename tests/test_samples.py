@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from stvqa.cli import app
 from stvqa.errors import ConfigError, DataError
 from stvqa.samples import ROW_KEYS, open_samples, select
-from stvqa.sources.sample import write_sample
+from stvqa.sources.sample import N_IMAGES, write_sample
 from stvqa.stats import compute
 
 runner = CliRunner()
@@ -45,7 +45,7 @@ def test_stage_names_pick_tables_and_scenes_become_rows(run) -> None:
     assert open_samples(run, stage="verify").files == [run / "qa.parquet"]
     assert open_samples(run, stage="qa_generated").files == [run / "qa_generated.parquet"]
     scenes = open_samples(run, stage="load")
-    assert scenes.files == [run / "scenes.parquet"] and len(scenes.rows) == 24
+    assert scenes.files == [run / "scenes.parquet"] and len(scenes.rows) == N_IMAGES
     row = next(r for r in scenes.rows if r["image_id"] == "2")
     objects = pl.read_parquet(run / "scenes.parquet").filter(pl.col("image_id") == "2")["objects"][0]
     assert row["kind"] == "scene" and [o["id"] for o in json.loads(row["scene"])["objects"]] == [o["id"] for o in objects]

@@ -163,11 +163,13 @@ def prepare_image(data: bytes, max_pixels: int | None, quality: int) -> tuple[by
 
 
 def scale_scene(focus_json: str, sx: float, sy: float) -> str:
-    """The focus subgraph with every box scaled into the stored image's pixels (rounded to whole pixels)."""
+    """The focus subgraph with every box scaled into the stored image's pixels: rounded to whole pixels, and at least
+    one pixel wide and high (a bird far away in a thumbnail is still a box, not a line the rewards cannot score)."""
     graph = json.loads(focus_json)
     for obj in graph.get("objects", []):
         x1, y1, x2, y2 = obj["bbox"]
-        obj["bbox"] = [round(x1 * sx), round(y1 * sy), round(x2 * sx), round(y2 * sy)]
+        x2, y2 = max(round(x2 * sx), 1), max(round(y2 * sy), 1)
+        obj["bbox"] = [min(round(x1 * sx), x2 - 1), min(round(y1 * sy), y2 - 1), x2, y2]
     return json.dumps(graph, separators=(", ", ": "))
 
 

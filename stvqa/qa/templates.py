@@ -149,7 +149,12 @@ def _triple_candidates(view: SceneView, category: str, kind: str, limit: int, ke
         if predicates.refuted_by_boxes(answer, s["bbox"], o["bbox"], view.width, view.height):
             continue  # the annotation contradicts its own boxes
         true = view.true_of_pair(s, o)
-        pool = [predicates.phrase(p) for p in predicates.distractors(answer, s["bbox"], o["bbox"], view.width, view.height, also_true=true)]
+        pool = predicates.distractors(answer, s["bbox"], o["bbox"], view.width, view.height, also_true=true)
+        if (opposite := predicates.converse(answer)) in pool and opposite in predicates.GEOMETRIC:
+            # "to the left of" or "to the right of": the boxes never refute both, so a third option offered with
+            # them could never be the answer; a guesser would strike it out. Just the two.
+            pool = [opposite]
+        pool = [predicates.phrase(p) for p in pool]
         if not pool or unit(key, "keep", s["id"], o["id"]) >= ANSWER_KEEP.get(answer, 1.0):
             continue
         # Options that exclude one another. Two distractors that could both be true would give the answer away

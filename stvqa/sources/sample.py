@@ -2,11 +2,13 @@
 Visual Genome 1.2's own format so that the real `vg` loader reads them.
 
 Every scene is drawn from a seeded `random.Random`, so the sample is identical on every machine.
-The scenes are chosen to give each of the nine question categories something to work with:
-several instances of a class (count), spatial and interaction predicates (relation, reach),
-clear size and position differences (size, orientation, instance location, distance) and
-stated occlusion (depth). A few real-VG quirks are planted too (mixed-case predicates, names with
-trailing spaces, a duplicated object) so that normalisation has work to do.
+The scenes give each of the nine question categories something to work with: several instances of a
+class (count), spatial and interaction predicates (relation, reach), size and position differences (size,
+orientation, instance location, distance) and stated occlusion (depth). They vary as photographs do, so that
+the text of a question does not give its answer away: the horizon sits at a different height, things stand
+at any depth (a far car is smaller than a near dog), who does what with what is drawn at random, and half the
+scenes are mirrored. A few real-VG quirks are planted too (mixed-case predicates, names with trailing spaces,
+a duplicated object) so that normalisation has work to do.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-SAMPLE_VERSION = "vg-sample-v2"
-N_IMAGES = 24
+SAMPLE_VERSION = "vg-sample-v3"
+N_IMAGES = 60
 WIDTH, HEIGHT = 640, 480
-HORIZON = 250
 COLORS = {"red": (200, 40, 40), "blue": (40, 70, 200), "green": (40, 150, 60), "yellow": (230, 200, 40),
           "brown": (120, 80, 40), "white": (235, 235, 235), "black": (30, 30, 30), "gray": (128, 128, 128)}
+PEOPLE = ("man", "woman", "boy", "girl")
 
 
 def stvqa_home() -> Path:
@@ -57,133 +59,206 @@ class _Obj:
     shape: str
     attributes: list[str] = field(default_factory=list)
     oid: int = 0
+    grounded: bool = False  # stands on the ground, so its box's bottom edge is how far away it is
 
 
 @dataclass
 class _Scene:
+    horizon: float
     objects: list[_Obj] = field(default_factory=list)
     relations: list[tuple[int, str, int]] = field(default_factory=list)
+    taken: list[tuple[float, float, float]] = field(default_factory=list)  # (x1, x2, bottom) of things on the ground
 
     def add(self, name: str, box, color: str, shape: str = "rect", attributes=()) -> int:
         x1, y1, x2, y2 = (int(round(v)) for v in box)
+        x1, x2 = max(0, x1), min(WIDTH, x2)  # boxes lie inside the picture, as VG's do
+        y1, y2 = max(0, y1), min(HEIGHT, y2)
         self.objects.append(_Obj(name, (x1, y1, x2, y2), color, shape, [color, *attributes]))
         return len(self.objects) - 1
 
     def rel(self, s: int, predicate: str, o: int) -> None:
         self.relations.append((s, predicate, o))
 
+    def box(self, i: int) -> tuple[int, int, int, int]:
+        return self.objects[i].box
 
-def _scale(bottom: float) -> float:
-    """Objects lower in the picture are closer to the camera, so larger."""
-    return 0.55 + 0.9 * (bottom - HORIZON) / (HEIGHT - HORIZON)
+    def scale(self, bottom: float) -> float:
+        """Things standing lower in the picture are nearer the camera, so larger: 0.35 at the horizon, 1.45 at the
+        bottom edge."""
+        return 0.35 + 1.1 * (bottom - self.horizon) / (HEIGHT - self.horizon)
+
+    def depth(self, rng: random.Random, near: tuple[float, float]) -> float:
+        """A bottom edge between the horizon (0) and the picture's bottom (1)."""
+        return self.horizon + (HEIGHT - 4 - self.horizon) * rng.uniform(*near)
 
 
-def _person(sc: _Scene, rng: random.Random, x: float, bottom: float, name: str) -> int:
-    s = _scale(bottom)
-    w, h = 46 * s, 150 * s
-    person = sc.add(name, (x, bottom - h, x + w, bottom), rng.choice(["blue", "red", "green"]), "person")
-    shirt = sc.add("shirt", (x + 4 * s, bottom - h + 34 * s, x + w - 4 * s, bottom - h + 85 * s), rng.choice(["white", "yellow"]))
+def _ground_x(sc: _Scene, rng: random.Random, width: float, bottom: float) -> float:
+    """A free spot: things at a similar depth do not overlap; far behind or in front, they may (occlusion)."""
+    for _ in range(60):
+        x = rng.uniform(4, WIDTH - width - 4)
+        if all(x + width < a - 10 or x > b + 10 or abs(bottom - d) > 60 for a, b, d in sc.taken):
+            break
+    sc.taken.append((x, x + width, bottom))
+    return x
+
+
+def _on_ground(sc: _Scene, rng: random.Random, name: str, near: tuple[float, float], size: tuple[float, float],
+               colors, shape: str = "rect") -> tuple[int, float, float, float]:
+    """A thing standing on the ground at a random depth, its size varied as things of a kind vary (a side table, a
+    dining table); returns (index, x, bottom, scale)."""
+    bottom = sc.depth(rng, near)
+    s = sc.scale(bottom) * rng.uniform(0.6, 1.2)
+    x = _ground_x(sc, rng, size[0] * s, bottom)
+    color = colors if isinstance(colors, str) else rng.choice(colors)
+    i = sc.add(name, (x, bottom - size[1] * s, x + size[0] * s, bottom), color, shape)
+    sc.objects[i].grounded = True
+    return i, x, bottom, s
+
+
+def _person(sc: _Scene, rng: random.Random, near: tuple[float, float] = (0.2, 1.0), at: tuple[float, float] | None = None) -> int:
+    """A person (man, woman, boy or girl: children are smaller; not one already in the scene) wearing a shirt, at a
+    random spot or feet at `at`."""
+    name = rng.choice([n for n in PEOPLE if n not in {o.name for o in sc.objects}])
+    w, h = (46, 150) if name in ("man", "woman") else (34, 105)
+    if at is None:
+        person, x, bottom, s = _on_ground(sc, rng, name, near, (w, h), ["blue", "red", "green", "black"], "person")
+    else:
+        x, bottom = at
+        s = sc.scale(bottom)
+        person = sc.add(name, (x, bottom - h * s, x + w * s, bottom), rng.choice(["blue", "red", "green", "black"]), "person")
+        sc.objects[person].grounded = True
+    x1, y1, x2, _ = sc.box(person)
+    ps = (x2 - x1) / w
+    shirt = sc.add("shirt", (x1 + 4 * ps, y1 + 0.23 * h * ps, x2 - 4 * ps, y1 + 0.57 * h * ps), rng.choice(["white", "yellow"]))
     sc.rel(person, "wearing", shirt)
     return person
 
 
-def _ground_x(rng: random.Random, taken: list[tuple[float, float]], width: float) -> float:
-    for _ in range(50):
-        x = rng.uniform(10, WIDTH - width - 10)
-        if all(x + width < a - 12 or x > b + 12 for a, b in taken):
-            taken.append((x, x + width))
-            return x
-    x = rng.uniform(10, WIDTH - width - 10)
-    taken.append((x, x + width))
-    return x
+def _in_sky(sc: _Scene, rng: random.Random, name: str, size: tuple[float, float], color: str, shape: str) -> int:
+    w, h = size
+    x, y = rng.uniform(10, WIDTH - w - 10), rng.uniform(8, max(10.0, sc.horizon - h - 60))
+    return sc.add(name, (x, y, x + w, y + h), color, shape)
 
 
-def _on_ground(sc: _Scene, rng: random.Random, taken, name: str, bottoms: tuple[float, float], size: tuple[float, float],
-               colors, shape: str = "rect") -> tuple[int, float, float, float]:
-    """An object standing on the ground, nearer (so larger) the lower it stands; returns (index, x, bottom, scale)."""
-    bottom = rng.uniform(*bottoms)
-    s = _scale(bottom)
-    x = _ground_x(rng, taken, size[0] * s)
-    color = colors if isinstance(colors, str) else rng.choice(colors)
-    return sc.add(name, (x, bottom - size[1] * s, x + size[0] * s, bottom), color, shape), x, bottom, s
+def _on_top(sc: _Scene, rng: random.Random, name: str, base: int, size: tuple[float, float], color: str, shape: str = "rect") -> int:
+    """A thing resting on top of `base`, scaled with it."""
+    bx1, by1, bx2, by2 = sc.box(base)
+    s = sc.scale(by2)
+    w, h = size[0] * s, size[1] * s
+    x = rng.uniform(bx1, max(bx1, bx2 - w))
+    return sc.add(name, (x, by1 - h, x + w, by1 + 1), color, shape)
 
 
-def _park(rng: random.Random) -> _Scene:
-    sc, taken = _Scene(), []
-    trees = [_on_ground(sc, rng, taken, "tree", (HORIZON + 10, HORIZON + 60), (90, 220), "green", "tree")[0] for _ in range(rng.randint(2, 4))]
-    bench, bx, bottom, s = _on_ground(sc, rng, taken, "bench", (380, 440), (150, 55), "brown")
-    man = _person(sc, rng, bx + 40 * s, bottom - 20 * s, "man")
-    sc.rel(man, "sitting on", bench)
-    sc.rel(man, "in front of", bench)
-    dog = _on_ground(sc, rng, taken, "dog", (400, 470), (80, 50), ["brown", "black", "white"], "animal")[0]
-    balls = [_on_ground(sc, rng, taken, "ball", (420, 470), (24, 24), ["red", "yellow", "blue"], "ellipse")[0] for _ in range(rng.randint(1, 3))]
-    sc.rel(dog, "near" if len(balls) else "next to", balls[0])
-    bird = sc.add("bird", (rng.uniform(50, 550), rng.uniform(20, 70), 0, 0), "black", "ellipse")
-    b = sc.objects[bird].box
-    sc.objects[bird].box = (b[0], b[1], b[0] + 30, b[1] + 16)
-    sc.rel(bird, "above", trees[0])
-    for t in trees:
-        if sc.objects[t].box[3] < sc.objects[bench].box[3] and _overlap_x(sc.objects[t].box, sc.objects[bench].box):
-            sc.rel(bench, "in front of", t)
-    return sc
+def _park(sc: _Scene, rng: random.Random) -> None:
+    trees = [_on_ground(sc, rng, "tree", (0.0, 0.8), (90, 220), "green", "tree")[0] for _ in range(rng.randint(1, 4))]
+    bench, bx, bottom, s = _on_ground(sc, rng, "bench", (0.0, 1.0), (150, 55), "brown")
+    if rng.random() < 0.5:
+        person = _person(sc, rng, at=(bx + rng.uniform(10, 90) * s, bottom - 20 * s))
+        sc.rel(person, "sitting on", bench)
+        ground = bottom  # the bench stands where the sitting person is
+    else:
+        person = _person(sc, rng)
+        ground = sc.box(person)[3]
+    kind, colors = rng.choice(["dog", "cat"]), ["brown", "black", "white", "gray"]
+    px1, _, px2, _ = sc.box(person)
+    if rng.random() < 0.4:  # at the person's feet, close enough to touch
+        s = sc.scale(ground)
+        x = px2 + 4 if px2 + 84 * s < WIDTH else px1 - 4 - 80 * s
+        animal = sc.add(kind, (x, ground - 50 * s, x + 80 * s, ground), rng.choice(colors), "animal")
+        sc.objects[animal].grounded = True
+        sc.rel(person, rng.choice(["petting", "feeding"]), animal)
+    else:
+        animal = _on_ground(sc, rng, kind, (0.0, 1.0), (80, 50), colors, "animal")[0]
+        sc.rel(person, rng.choice(["looking at", "pointing at"]), animal)
+    balls = [_on_ground(sc, rng, "ball", (0.4, 1.0), (36, 36), ["red", "yellow", "blue"], "ellipse")[0] for _ in range(rng.randint(0, 4))]
+    if balls:
+        sc.rel(animal, rng.choice(["playing with", "looking at"]), balls[0])
+    ducks = rng.random() < 0.5  # ducks or birds, not both: a duck is a bird, and "how many birds?" would miss them
+    for _ in range(rng.randint(3, 5) if ducks else 0):
+        _on_ground(sc, rng, "duck", (0.5, 1.0), (56, 40), ["white", "brown"], "animal")
+    for _ in range(0 if ducks else rng.randint(0, 3)):
+        if rng.random() < 0.4:
+            bird = _on_top(sc, rng, "bird", bench, (34, 20), "black", "ellipse")
+            sc.rel(bird, "on", bench)
+        else:
+            bird = _in_sky(sc, rng, "bird", (40, 22), "black", "ellipse")
+            below = [t for t in trees if _overlap_x(sc.box(t), sc.box(bird))]
+            if below:
+                sc.rel(bird, "above", below[0])
+    if rng.random() < 0.4:
+        kite = _in_sky(sc, rng, "kite", (40, 40), rng.choice(["red", "yellow", "blue"]), "kite")
+        sc.rel(person, "flying", kite)
 
 
-def _street(rng: random.Random) -> _Scene:
-    sc, taken = _Scene(), []
-    cars = []
+def _street(sc: _Scene, rng: random.Random) -> None:
     for _ in range(rng.randint(1, 3)):
-        car, x, bottom, s = _on_ground(sc, rng, taken, "car", (HORIZON + 40, 400), (170, 70), ["red", "blue", "gray", "white"], "car")
+        car, x, bottom, s = _on_ground(sc, rng, "car", (0.0, 0.9), (170, 70), ["red", "blue", "gray", "white"], "car")
         for wx in (x + 20 * s, x + 120 * s):
-            wheel = sc.add("wheel", (wx, bottom - 30 * s, wx + 30 * s, bottom), "black", "ellipse")
-            sc.rel(car, "has", wheel)
-        cars.append(car)
-    bottom = rng.uniform(410, 470)
-    s = _scale(bottom)
-    x = _ground_x(rng, taken, 50 * s)
-    woman = _person(sc, rng, x, bottom, "woman")
-    wb = sc.objects[woman].box
-    umbrella = sc.add("umbrella", (wb[0] - 30 * s, wb[1] - 45 * s, wb[2] + 30 * s, wb[1] + 10 * s), rng.choice(["red", "yellow"]), "umbrella")
-    sc.rel(woman, "holding", umbrella)
-    sc.rel(umbrella, "above", woman)
-    bike, x, bottom, s = _on_ground(sc, rng, taken, "bicycle", (360, 440), (110, 70), ["green", "blue"], "bicycle")
-    man = _person(sc, rng, x + 30 * s, bottom - 40 * s, "man")
-    sc.rel(man, "riding", bike)
-    tree = _on_ground(sc, rng, taken, "tree", (HORIZON + 5, HORIZON + 30), (80, 200), "green", "tree")[0]
-    for car in cars:
-        if _overlap_x(sc.objects[car].box, sc.objects[tree].box):
-            sc.rel(car, "in front of", tree)
-    return sc
+            sc.rel(car, "has", sc.add("wheel", (wx, bottom - 30 * s, wx + 30 * s, bottom), "black", "ellipse"))
+    walker = _person(sc, rng, (0.1, 1.0))
+    if rng.random() < 0.6:
+        wb, s = sc.box(walker), sc.scale(sc.box(walker)[3])
+        umbrella = sc.add("umbrella", (wb[0] - 30 * s, wb[1] - 45 * s, wb[2] + 30 * s, wb[1] + 10 * s), rng.choice(["red", "yellow"]), "umbrella")
+        sc.rel(walker, rng.choice(["holding", "carrying"]), umbrella)
+        sc.rel(umbrella, "above", walker)
+    bike, x, bottom, s = _on_ground(sc, rng, "bicycle", (0.0, 1.0), (110, 70), ["green", "blue"], "bicycle")
+    if rng.random() < 0.6:
+        rider = _person(sc, rng, at=(x + 30 * s, bottom - 40 * s))
+        sc.rel(rider, "riding", bike)
+    else:
+        sc.rel(walker, rng.choice(["looking at", "pushing", "pointing at"]), bike)
+    if rng.random() < 0.7:
+        pole, px, pbottom, ps = _on_ground(sc, rng, "pole", (0.1, 0.9), (8, 200), "gray")
+        sign = sc.add("sign", (px - 14 * ps, pbottom - 200 * ps, px + 22 * ps, pbottom - 165 * ps), rng.choice(["white", "blue", "red"]))
+        sc.rel(sign, "on", pole)
+    for _ in range(rng.randint(0, 5)):
+        _on_ground(sc, rng, "traffic cone", (0.5, 1.0), (36, 54), ["red", "yellow"], "lamp")
+    for _ in range(rng.randint(0, 2)):
+        _on_ground(sc, rng, "tree", (0.0, 0.8), (80, 200), "green", "tree")
 
 
-def _room(rng: random.Random) -> _Scene:
-    sc, taken = _Scene(), []
-    table, tx, bottom, s = _on_ground(sc, rng, taken, "table", (400, 440), (220, 95), ["brown", "white"], "table")
-    top = bottom - 95 * s
-    cups = []
-    for i in range(rng.randint(1, 4)):
-        cx = tx + 15 * s + i * 48 * s
-        cups.append(sc.add("cup", (cx, top - 30 * s, cx + 24 * s, top), rng.choice(["white", "red", "blue"])))
-        sc.rel(cups[-1], "on", table)
-    lamp = sc.add("lamp", (tx + 80 * s, 30, tx + 140 * s, 110), "yellow", "lamp")
-    sc.rel(lamp, "above", table)
-    chair = _on_ground(sc, rng, taken, "chair", (330, 380), (70, 110), ["brown", "black"], "chair")[0]
-    pbottom = rng.uniform(440, 475)
-    ps = _scale(pbottom)
-    px = _ground_x(rng, taken, 46 * ps)
-    man = _person(sc, rng, px, pbottom, "man")
-    mb = sc.objects[man].box
-    mug = sc.add("cup", (mb[2] - 4, mb[1] + 70 * ps, mb[2] + 18 * ps, mb[1] + 95 * ps), "green")
-    sc.rel(man, "holding", mug)
-    sc.rel(man, "looking at", table)
-    cat = _on_ground(sc, rng, taken, "cat", (440, 470), (60, 40), ["gray", "black", "white"], "animal")[0]
-    sc.rel(cat, "near", chair)
-    return sc
+def _room(sc: _Scene, rng: random.Random) -> None:
+    table, tx, bottom, s = _on_ground(sc, rng, "table", (0.0, 0.9), (170, 80), ["brown", "white"], "table")
+    top = bottom - 80 * s
+    for i in range(rng.randint(1, 3)):
+        cx = tx + 12 * s + i * 34 * s
+        sc.rel(sc.add("cup", (cx, top - 36 * s, cx + 28 * s, top + 1), rng.choice(["white", "red", "blue"])), "on", table)
+    if rng.random() < 0.5:
+        bowl = sc.add("bowl", (tx + 118 * s, top - 22 * s, tx + 162 * s, top + 1), rng.choice(["white", "blue"]), "bowl")
+        sc.rel(bowl, "on", table)
+        sc.rel(sc.add("fruit", (tx + 126 * s, top - 30 * s, tx + 154 * s, top - 8 * s), rng.choice(["yellow", "red", "green"]), "ellipse"), "in", bowl)
+    if rng.random() < 0.5:
+        lamp = sc.add("lamp", (tx + 60 * s, 20, tx + 110 * s, 20 + 60 * s), "yellow", "lamp")
+        sc.rel(lamp, "above", table)
+    else:
+        lamp = _on_top(sc, rng, "lamp", table, (40, 60), "yellow", "lamp")
+        sc.rel(lamp, "on", table)
+    if rng.random() < 0.6:
+        x, y = rng.uniform(20, WIDTH - 120), rng.uniform(15, max(20.0, sc.horizon - 110))
+        sc.add("picture", (x, y, x + 90, y + 65), rng.choice(["blue", "green", "red"]), "picture")
+    chair, cx, cbottom, cs = _on_ground(sc, rng, "chair", (0.0, 1.0), (70, 110), ["brown", "black"], "chair")
+    person = _person(sc, rng, (0.0, 1.0))
+    pb = sc.box(person)
+    if rng.random() < 0.5:
+        ps = sc.scale(pb[3])
+        mug = sc.add("cup", (pb[2] - 4, pb[1] + 45 * ps, pb[2] + 18 * ps, pb[1] + 65 * ps), "green")
+        sc.rel(person, rng.choice(["holding", "drinking from"]), mug)
+    else:
+        sc.rel(person, rng.choice(["looking at", "leaning on", "pointing at"]), table)
+    spot = rng.choice(["on chair", "under table", "on floor"])
+    if spot == "on chair":
+        sc.rel(_on_top(sc, rng, "cat", chair, (50, 32), rng.choice(["gray", "black", "white"]), "animal"), "on", chair)
+    elif spot == "under table":
+        cat = sc.add("cat", (tx + 50 * s, bottom - 35 * s, tx + 105 * s, bottom), rng.choice(["gray", "black", "white"]), "animal")
+        sc.rel(cat, "under", table)
+    else:
+        _on_ground(sc, rng, "cat", (0.6, 1.0), (60, 40), ["gray", "black", "white"], "animal")
 
 
 PARTS = ("shirt", "wheel")
 
 
-def _add_layout_relations(sc: _Scene, rng: random.Random, limit: int = 5) -> None:
+def _add_layout_relations(sc: _Scene, rng: random.Random, limit: int = 3) -> None:
     """Relations an annotator would state between distinct kinds of object: left of, right of, next to, and
     in front of / behind where one occludes the other."""
     names = [o.name for o in sc.objects]
@@ -191,11 +266,13 @@ def _add_layout_relations(sc: _Scene, rng: random.Random, limit: int = 5) -> Non
     stated = {(s, o) for s, _, o in sc.relations} | {(o, s) for s, _, o in sc.relations}
     pairs = [(a, b) for a in main for b in main if a < b and (a, b) not in stated]
     rng.shuffle(pairs)
+    pairs.sort(key=lambda ab: not _overlap_x(sc.objects[ab[0]].box, sc.objects[ab[1]].box))  # occlusion first: depth
     added = 0
     for a, b in pairs:
         ba, bb = sc.objects[a].box, sc.objects[b].box
         gap = max(bb[0] - ba[2], ba[0] - bb[2])
-        if gap < 0 and abs(ba[3] - bb[3]) > 30:  # overlapping in x: the lower one is nearer and drawn over the other
+        grounded = sc.objects[a].grounded and sc.objects[b].grounded
+        if gap < 0 and abs(ba[3] - bb[3]) > 30 and grounded:  # overlapping in x: the lower one is nearer, drawn over the other
             near, far = (a, b) if ba[3] > bb[3] else (b, a)
             sc.rel(near, "in front of", far) if rng.random() < 0.5 else sc.rel(far, "behind", near)
         elif gap > 40:
@@ -210,6 +287,13 @@ def _add_layout_relations(sc: _Scene, rng: random.Random, limit: int = 5) -> Non
             break
 
 
+def _mirror(sc: _Scene) -> None:
+    """Left and right swapped: what stands left in one scene stands right in another."""
+    for o in sc.objects:
+        x1, y1, x2, y2 = o.box
+        o.box = (WIDTH - x2, y1, WIDTH - x1, y2)
+
+
 def _overlap_x(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0])
 
@@ -217,7 +301,7 @@ def _overlap_x(a, b) -> bool:
 def _draw(sc: _Scene, rng: random.Random) -> Image.Image:
     img = Image.new("RGB", (WIDTH, HEIGHT), (150, 200, 240))
     d = ImageDraw.Draw(img)
-    d.rectangle((0, HORIZON, WIDTH, HEIGHT), fill=(120, 170, 90) if rng.random() < 0.6 else (170, 160, 150))
+    d.rectangle((0, sc.horizon, WIDTH, HEIGHT), fill=(120, 170, 90) if rng.random() < 0.6 else (170, 160, 150))
     # Far objects first, so that nearer ones occlude them (what "in front of" states).
     for o in sorted(sc.objects, key=lambda o: (o.name == "shirt", o.box[3], o.box[1])):
         x1, y1, x2, y2 = o.box
@@ -250,6 +334,13 @@ def _draw(sc: _Scene, rng: random.Random) -> Image.Image:
             d.rectangle((x1, y1, x1 + 10, y2), fill=c)
             d.rectangle((x1, (y1 + y2) / 2, x2, (y1 + y2) / 2 + 10), fill=c)
             d.rectangle((x2 - 10, (y1 + y2) / 2, x2, y2), fill=c)
+        elif o.shape == "kite":
+            d.polygon([((x1 + x2) / 2, y1), (x2, (y1 + y2) / 2), ((x1 + x2) / 2, y2), (x1, (y1 + y2) / 2)], fill=c)
+        elif o.shape == "picture":
+            d.rectangle(o.box, fill=COLORS["brown"])
+            d.rectangle((x1 + 6, y1 + 6, x2 - 6, y2 - 6), fill=c)
+        elif o.shape == "bowl":
+            d.chord((x1, y1 - (y2 - y1), x2, y2), 0, 180, fill=c)
         elif o.shape == "animal":
             d.ellipse((x1, y1 + (y2 - y1) * 0.3, x2 - (x2 - x1) * 0.2, y2 - (y2 - y1) * 0.2), fill=c)
             d.ellipse((x2 - (x2 - x1) * 0.35, y1, x2, y1 + (y2 - y1) * 0.5), fill=c)
@@ -275,7 +366,10 @@ def write_sample(root: Path, n_images: int = N_IMAGES, seed: int = 0) -> None:
     for i in range(n_images):
         image_id = i + 1
         rng = random.Random(f"{SAMPLE_VERSION}:{seed}:{image_id}")
-        sc = builders[i % len(builders)](rng)
+        sc = _Scene(horizon=rng.uniform(170, 320))
+        builders[i % len(builders)](sc, rng)
+        if rng.random() < 0.5:
+            _mirror(sc)
         _add_layout_relations(sc, rng)
         _draw(sc, rng).save(root / "VG_100K" / f"{image_id}.jpg", quality=88)
         for o in sc.objects:

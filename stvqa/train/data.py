@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
+from ..qa.export import scale_scene
 from ..resources import resource_path
 
 MAKE_IT = "Build one with `stvqa build --out RUN` (it writes RUN/dataset) or `stvqa export RUN --out DIR`."
@@ -67,14 +68,8 @@ def fit_size(width: int, height: int, min_pixels: int, max_pixels: int) -> tuple
 
 
 def scale_boxes(scene_json: str, sx: float, sy: float) -> str:
-    """The scene with every box scaled (rounded to whole pixels), as `stvqa export --max-pixels` does."""
-    if sx == 1 and sy == 1:
-        return scene_json
-    graph = json.loads(scene_json)
-    for obj in graph.get("objects", []):
-        x1, y1, x2, y2 = obj["bbox"]
-        obj["bbox"] = [round(x1 * sx), round(y1 * sy), round(x2 * sx), round(y2 * sy)]
-    return json.dumps(graph, separators=(", ", ": "))
+    """The scene with every box scaled as `stvqa export --max-pixels` does (`scale_scene`)."""
+    return scene_json if sx == 1 and sy == 1 else scale_scene(scene_json, sx, sy)
 
 
 def resize_image(data: bytes, size: tuple[int, int]) -> bytes:

@@ -136,6 +136,16 @@ def test_distance() -> None:
     assert chosen(s) == "dog" and sorted(s["options"]) == sorted(["dog", "kite", SAME])
 
 
+def test_distance_never_compares_a_thing_with_what_lies_on_it() -> None:
+    # VG image 1: "Which is closer to the van: the building or the sign?" with the sign on the building: judged
+    # "about the same" by the generator, "the building" by the annotator; neither is a question to ask.
+    van, building, sign = obj("van.1", [700, 300, 880, 420]), obj("building.1", [0, 0, 300, 400]), obj("sign.1", [200, 150, 290, 200])
+    tree = obj("tree.1", [400, 100, 470, 400])
+    for seed in range(20):
+        for s in generate_for_scene(scene([van, building, sign, tree]), only("distance", seed=seed, per_image=4), Counter()):
+            assert {"building.1", "sign.1"} - set(focus_ids(s)), s["question"]
+
+
 def test_count_and_its_options() -> None:
     cups = [obj(f"cup.{i}", [100 * i, 100, 100 * i + 40, 150]) for i in range(1, 5)]
     s = generate_one(scene([*cups, obj("table.1", [50, 140, 500, 300])]), "count")

@@ -35,7 +35,7 @@ from .config import GenerateConfig
 from .english import be, plural, with_article
 from .hashing import permutation, unit, weighted_sample
 from ..normalize import iou
-from .scene_view import DUPLICATE_IOU, SceneView
+from .scene_view import DUPLICATE_IOU, SceneView, contains
 
 SAME = "about the same"
 HARD_CATEGORIES = {"reach": 0.3, "depth": 0.5, "distance": 0.5, "count": 0.3}
@@ -287,8 +287,8 @@ def distance_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: i
         others = [o for o in named if o["id"] in measures and measures[o["id"]][1] > 0]
         for i, a in enumerate(others):
             for b in others[i + 1 :]:
-                if not apart[(a["id"], b["id"])]:
-                    continue
+                if not apart[(a["id"], b["id"])] or contains(a["bbox"], b["bbox"]) or contains(b["bbox"], a["bbox"]):
+                    continue  # "the building or the sign on it?": one is part of the other's place
                 (da, ga), (db, gb) = measures[a["id"]], measures[b["id"]]
                 found = _compare(db, da, cfg.distance_ratio, cfg.same_ratio)  # the nearer one wins: compare reversed
                 # People judge nearness by the gaps between objects as well as by their middles: ask only

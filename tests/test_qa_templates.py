@@ -286,6 +286,21 @@ def test_risky_samples_rate_lower_than_clean_ones() -> None:
     assert big["rating"] > tiny["rating"] and tiny["level"] != "easy"
 
 
+def test_a_box_spread_over_cells_and_about_the_same_rate_lower() -> None:
+    # Annotators hesitated over a building filling the whole left third ("left" or "top-left"?) and over
+    # "about the same" distances; the ratings say so.
+    compact = generate_one(scene([obj("kite.1", [40, 230, 160, 370])]), "instance_location")
+    tall = generate_one(scene([obj("building.1", [0, 0, 280, 600])]), "instance_location")
+    assert compact["answer_text"] == tall["answer_text"] == "left" and tall["rating"] < compact["rating"]
+    car, dog, kite = obj("car.1", [100, 400, 300, 500]), obj("dog.1", [320, 420, 380, 480]), obj("kite.1", [800, 20, 850, 60])
+    cone = obj("cone.1", [330, 300, 370, 340])  # as far from the car as the dog is
+    ratings = {}
+    for seed in range(30):
+        for s in generate_for_scene(scene([car, dog, kite, cone]), only("distance", seed=seed, per_image=4), Counter()):
+            ratings.setdefault(s["answer_text"] == SAME, set()).add(s["rating"])
+    assert max(ratings[True]) < max(ratings[False])
+
+
 def test_schedule_is_seeded_and_follows_the_mix() -> None:
     cfg = GenerateConfig(per_image=1)
     first = [schedule(str(i), cfg)[0] for i in range(2000)]

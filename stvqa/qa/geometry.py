@@ -37,6 +37,21 @@ def grid_cell(box, width: float, height: float) -> tuple[str, float]:
     return GRID_CELLS[row][col], margin
 
 
+def share_in_cell(box, cell: str, width: float, height: float) -> float:
+    """The share of the box's area inside the given 3 x 3 cell.
+
+    >>> share_in_cell([0, 0, 100, 300], "left", 300, 300), share_in_cell([0, 100, 100, 200], "left", 300, 300)
+    (0.3333333333333333, 1.0)
+    """
+    row = next(r for r, cells in enumerate(GRID_CELLS) if cell in cells)
+    col = GRID_CELLS[row].index(cell)
+    x1, y1, x2, y2 = box
+    ix = min(x2, (col + 1) * width / 3) - max(x1, col * width / 3)
+    iy = min(y2, (row + 1) * height / 3) - max(y1, row * height / 3)
+    area = (x2 - x1) * (y2 - y1)
+    return max(ix, 0) * max(iy, 0) / area if area > 0 else 0.0
+
+
 def _side(a, b, axis: int, extent: float, margin: float, labels: tuple[str, str]) -> str | None:
     """labels[0] / labels[1] when box a lies clearly before / after b along `axis` (0 = x, 1 = y): centres apart
     by `margin` of the image's extent, and overlapping by at most a quarter of the smaller box; else None."""

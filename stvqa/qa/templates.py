@@ -189,7 +189,9 @@ def _compare(x: float, y: float, ratio: float, same: float) -> tuple[str, float]
     if big >= ratio * small:
         return ("x" if x > y else "y"), min(1.0, (big / small - ratio) / 3 + 0.3)
     if big <= same * small:
-        return SAME, min(1.0, (same - big / small) / (same - 1) + 0.3)
+        # At most half clear: people draw the line of "about the same" in different places (all 8 disagreements of
+        # the first annotation round were such answers).
+        return SAME, min(0.5, (same - big / small) / (same - 1) + 0.3)
     return None
 
 
@@ -250,7 +252,10 @@ def instance_location_candidates(view: SceneView, cfg: GenerateConfig, key: str,
             continue
         others = [c for c in geo.ALL_CELLS if c != cell]
         distractors = [others[i] for i in permutation(len(others), key, "cells", a["id"])[:3]]
-        out.append(Candidate("instance_location", _slots(view, a=a), cell, [cell, *distractors], [a], min(1.0, margin / (1 / 6)),
+        # Clear when the centre is far from a cell border and the box lies mostly in its cell: a building filling
+        # the whole left third is "left" by its centre, "top-left" to some.
+        clarity = min(1.0, margin / (1 / 6), geo.share_in_cell(a["bbox"], cell, view.width, view.height) / 0.8)
+        out.append(Candidate("instance_location", _slots(view, a=a), cell, [cell, *distractors], [a], clarity,
                              {"a": a["id"], "pool": others}, frozenset((a["id"],))))
     return out[:limit]
 

@@ -51,7 +51,7 @@ MIN_COUNT_SHARE = 0.002  # every counted instance covers at least 0.2% of the im
 # Text-only guessers learn how often an option text is the answer. VG's answers are skewed ("on" is most of
 # its spatial predicates, 2 most of its counts), so common answers are kept less often (a hash decides);
 # the debias stage then draws distractors so that every option text has a similar chance of being right.
-ANSWER_KEEP = {"on": 0.25, "in": 0.6, "next to": 0.7, "wearing": 0.35, "2": 0.1, "3": 0.7}
+ANSWER_KEEP = {"on": 0.25, "in": 0.6, "wearing": 0.35, "2": 0.1, "3": 0.7}
 OPTIONS = 3  # answer and distractors of a relation or reach question; two where no two false options exclude each other
 # The answer's rank among the four count options (0 = smallest), by the count: options start at 1, so small
 # counts cannot take high ranks and larger ones make up for it, which leaves the rank near uniform overall.

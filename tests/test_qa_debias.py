@@ -6,7 +6,7 @@ import json
 import pytest
 
 from stvqa.qa.blind import blind_audit
-from stvqa.qa.debias import balance_priors, debias_options, redraw_distractors, thin_option_sets
+from stvqa.qa.debias import balance_priors, debias_options, redraw_distractors, thin_giveaways, thin_option_sets
 from stvqa.records import LETTERS
 
 
@@ -84,3 +84,20 @@ def test_a_set_of_options_that_gives_its_answer_away_is_thinned() -> None:
     assert len(leaky) >= 30 and {r["reject_reason"] for r in dropped} == {"option_set_gives_answer_away"}
     assert not any({"on", "above"} <= set(r["options"]) for r in kept)  # every answer of those sets was the one left
     assert blind_audit(kept)["by_category"]["relation"]["baselines"]["option_set"] < blind_audit(drawn)["by_category"]["relation"]["baselines"]["option_set"]
+
+
+def rel_row(i: int, answer: str, options: list[str]) -> dict:
+    return {"sample_id": f"img{i}:0", "image_id": str(i), "category": "relation", "question": "Where is x?",
+            "options": options, "answer": "ABC"[options.index(answer)], "answer_text": answer, "args": "{}"}
+
+
+def test_a_small_table_is_thinned_where_the_excess_is_more_than_noise() -> None:
+    # As on VG's real records: "on" right 20 of the 25 times it is offered; too few offers to read a rate, but
+    # far beyond chance + 0.1 (0.6) for noise. "in" right 3 of the 5 times it is offered is not evidence of anything.
+    rows = [rel_row(i, "on", ["on", "under"]) for i in range(20)] + [rel_row(20 + i, "under", ["under", "on"]) for i in range(5)]
+    rows += [rel_row(100 + i, "in", ["in", "behind"]) for i in range(3)] + [rel_row(200 + i, "behind", ["behind", "in"]) for i in range(2)]
+    kept, dropped = thin_giveaways(rows, seed=0, max_excess=0.1)
+    on = [r for r in kept if r["answer_text"] == "on"]
+    assert {r["reject_reason"] for r in dropped} == {"answer_text_gives_itself_away"}
+    assert all(r["answer_text"] == "on" for r in dropped) and len(on) / (len(on) + 5) <= 0.7  # thinned towards 0.6
+    assert sum(r["answer_text"] == "in" for r in kept) == 3

@@ -28,7 +28,8 @@ from typing import Any
 from ..records import LETTERS
 from .hashing import permutation, unit, weighted_sample
 
-MIN_OFFERS = 30  # a text offered fewer times is not thinned: its rate is noise, not a prior a guesser could learn
+MIN_OFFERS = 30  # a text offered fewer times is thinned only when its rate is clearly above the limit (SIGNIFICANCE)
+SIGNIFICANCE = 0.05  # ...: P(right this often | right at the limit's rate) below this, not noise a guesser cannot learn
 MIN_ROWS_TO_JUDGE_CREDIBLE = 200  # below this, "never an answer here" says more about the sample size than the text
 UBIQUITOUS = 0.9  # an option offered by nearly every question of a category ("about the same", "yes")
 ROUNDS = 8  # proportional fitting converges in a few rounds; more changes nothing visible
@@ -105,9 +106,15 @@ def redraw_distractors(samples: list[dict[str, Any]], seed: int) -> tuple[list[d
     return sorted(out, key=lambda s: s["sample_id"]), dropped
 
 
+def _tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p)."""
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
+
+
 def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
     """(kept, dropped): per category, questions whose answer text is right more often than chance +
-    `max_excess` among the questions that offer it are thinned to that rate; and where an option that
+    `max_excess` among the questions that offer it are thinned to that rate (on a small table, only where the
+    excess is more than noise: 20 right of 25 offered at a limit of 0.6 is, 3 of 5 is not); and where an option that
     nearly every question offers ("about the same") is right less often than chance - `max_excess`, the
     questions that offer it and answer otherwise are thinned, since it tells a guesser "not this one"."""
     by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -126,7 +133,8 @@ def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) 
         keep_share = {}
         for t, a in answered.items():
             as_distractor = offered[t] - a
-            keep_share[t] = 1.0 if offered[t] < MIN_OFFERS else min(1.0, limit * as_distractor / ((1 - limit) * a))
+            credible = offered[t] >= MIN_OFFERS or _tail(a, offered[t], limit) < SIGNIFICANCE
+            keep_share[t] = min(1.0, limit * as_distractor / ((1 - limit) * a)) if credible else 1.0
         floor = max(chance - max_excess, 0.001)
         keep_offering = {}  # ubiquitous text -> share kept of the questions that offer it and answer otherwise
         for t, n in offered.items():

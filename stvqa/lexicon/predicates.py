@@ -197,13 +197,21 @@ def side_of(subject_box, object_box) -> str | None:
     return "left of" if s[2] <= o[0] else "right of" if o[2] <= s[0] else None
 
 
+def with_implied(raw_predicates) -> set[str]:
+    """The canonical predicates of `raw_predicates` (raw or canonical; unknown ones dropped) and what they imply.
+
+    >>> sorted(with_implied(["are sitting on", "near"]))
+    ['near', 'on', 'sitting on']
+    """
+    found = {c for p in raw_predicates if (c := canonical(p))}
+    return found | {i for c in found for i in implied(c)}
+
+
 def true_of_pair(forward, backward, subject_box, object_box) -> set[str]:
     """The canonical predicates true of (subject, object): those stated for it (`forward`, raw or canonical) and what
     they imply, the converses of those stated for (object, subject) (`backward`), and, where the two are stated to be
     next to or near each other, the side the boxes show (`side_of`)."""
-    true = {c for p in forward if (c := canonical(p))}
-    true |= {v for p in backward if (c := canonical(p)) and (v := converse(c))}
-    true |= {i for c in true for i in implied(c)}
+    true = with_implied([*forward, *(v for p in backward if (c := canonical(p)) and (v := converse(c)))])
     if true & _lexicon()["never_false"] and (side := side_of(subject_box, object_box)):
         true.add(side)
     return true

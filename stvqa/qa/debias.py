@@ -106,6 +106,12 @@ def redraw_distractors(samples: list[dict[str, Any]], seed: int) -> tuple[list[d
     return sorted(out, key=lambda s: s["sample_id"]), dropped
 
 
+def _share_at_limit(answered: int, others: int, limit: float) -> float:
+    """The share of `answered` questions to keep so that the text is right at most `limit` of the time among them
+    and the `others` that offer it and answer otherwise (1.0 when it already is)."""
+    return min(1.0, limit * others / ((1 - limit) * answered))
+
+
 def _tail(k: int, n: int, p: float) -> float:
     """P(X >= k) for X ~ Binomial(n, p)."""
     return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
@@ -134,7 +140,7 @@ def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) 
         for t, a in answered.items():
             as_distractor = offered[t] - a
             credible = offered[t] >= MIN_OFFERS or _tail(a, offered[t], limit) < SIGNIFICANCE
-            keep_share[t] = min(1.0, limit * as_distractor / ((1 - limit) * a)) if credible else 1.0
+            keep_share[t] = _share_at_limit(a, as_distractor, limit) if credible else 1.0
         floor = max(chance - max_excess, 0.001)
         keep_offering = {}  # ubiquitous text -> share kept of the questions that offer it and answer otherwise
         for t, n in offered.items():
@@ -169,7 +175,7 @@ def thin_option_sets(samples: list[dict[str, Any]], seed: int, max_excess: float
         for r in rows:
             answered[r["answer_text"]] += 1
         for t, a in answered.items():
-            share = limit * (len(rows) - a) / ((1 - limit) * a)
+            share = _share_at_limit(a, len(rows) - a, limit)
             dropped_ids |= {r["sample_id"] for r in rows if r["answer_text"] == t and unit("thin-set", seed, r["sample_id"]) >= share}
     kept = [s for s in samples if s["sample_id"] not in dropped_ids]
     dropped = [dict(s, reject_reason="option_set_gives_answer_away") for s in samples if s["sample_id"] in dropped_ids]

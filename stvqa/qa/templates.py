@@ -417,8 +417,7 @@ def relational_existence(view: SceneView, facts: dict[str, list[tuple]], key: st
 
 def _stated(view: SceneView, subject: str, obj: str) -> set[str]:
     """Canonical predicates the graph states for (subject, object), with what they imply."""
-    stated = {c for p in view.predicates.get((subject, obj), []) if (c := predicates.canonical(p))}
-    return stated | {i for c in stated for i in predicates.implied(c)}
+    return predicates.with_implied(view.predicates.get((subject, obj), []))
 
 
 def existence_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:

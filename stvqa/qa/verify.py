@@ -279,10 +279,8 @@ def _check_relational_existence(sample, scene, objects, args, chosen):
     members = [o for o in scene["objects"] if objecthood.canonical(o["name"]) == canonical]
     if not members:
         return False, "existence_object_not_in_graph", sample
-    stated = set()
-    for r in scene["relationships"]:
-        if r["object"] == ref["id"] and r["subject"] in {m["id"] for m in members} and (c := predicates.canonical(r["predicate"])):
-            stated |= {c, *predicates.implied(c)}
+    ids = {m["id"] for m in members}
+    stated = predicates.with_implied(r["predicate"] for r in scene["relationships"] if r["object"] == ref["id"] and r["subject"] in ids)
     refuted = all(predicates.refuted_by_boxes(predicate, m["bbox"], ref["bbox"], scene["width"], scene["height"]) for m in members)
     if chosen == "yes":
         return (True, "existence_relation_stated", sample) if predicate in stated else (False, "existence_relation_not_stated", sample)

@@ -14,7 +14,6 @@ Datasets in STVQA-7K's layout (`images`, `problem`, `answer_option_text`) work t
 from __future__ import annotations
 
 import io
-import json
 import math
 import re
 from functools import cache

@@ -2,7 +2,9 @@
 
 Defaults match Visual Genome 1.2: 108,077 images, on average 35 objects and 21 relationships per image,
 names and predicates drawn with a Zipf-like skew from the VG150 vocabulary plus VG's raw quirks
-(mixed-case predicates, trailing spaces, near-duplicate boxes).
+(mixed-case predicates, trailing spaces, near-duplicate boxes). Names are skewed as in VG's records: the
+most repeated name of an image has 3-4 instances (3.6 on average in the records of images 6-50); a plain
+Zipf over this short vocabulary would give 6-7 men to every image, none of whom a question could name.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ NAMES = (
     "wave beach surfboard skateboard ski racket bear sheep cow bird traffic light fire hydrant stop sign "
     "tennis ball baseball bat frisbee laptop phone screen keyboard mouse remote paper letter number logo"
 ).split()
+NAME_SKEW = 0.6  # Zipf exponent of names (weights 1 / rank ** NAME_SKEW)
 PREDICATES = (
     "on,has,in,of,wearing,near,with,above,holding,behind,under,sitting on,wears,standing on,in front of,"
     "attached to,riding,at,carrying,over,walking on,next to,looking at,parked on,hanging from,covered in,"
@@ -36,7 +39,7 @@ def zipf_choice(rng: random.Random, items: list[str], weights: list[float]) -> s
 def write(root: Path, n_images: int = 108_077, objects_per_image: float = 35, relationships_per_image: float = 21, seed: int = 0) -> None:
     root.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    name_weights = [1 / (i + 1) for i in range(len(NAMES))]
+    name_weights = [1 / (i + 1) ** NAME_SKEW for i in range(len(NAMES))]
     predicate_weights = [1 / (i + 1) for i in range(len(PREDICATES))]
     files = {k: open(root / f"{k}.json", "w") for k in ("image_data", "objects", "relationships", "attributes")}
     for f in files.values():

@@ -86,6 +86,19 @@ def test_a_set_of_options_that_gives_its_answer_away_is_thinned() -> None:
     assert blind_audit(kept)["by_category"]["relation"]["baselines"]["option_set"] < blind_audit(drawn)["by_category"]["relation"]["baselines"]["option_set"]
 
 
+def test_several_answers_above_the_limit_in_one_set_are_thinned_together() -> None:
+    # Counts are mostly 2 and 3, so among the options 1-4 both are right more often than 1/4 + 0.1: thinning each
+    # to the rate it has among the others alone leaves both above the limit (the other was thinned too).
+    answers = ["3"] * 60 + ["2"] * 58 + ["4"] * 38
+    rows = [{"sample_id": f"img{i}:0", "image_id": str(i), "category": "count", "question": "How many ducks?",
+             "options": ["1", "2", "3", "4"], "answer": "ABCD"[int(a) - 1], "answer_text": a} for i, a in enumerate(answers)]
+    kept, dropped = thin_option_sets(rows, seed=0, max_excess=0.1)
+    right = {t: sum(r["answer_text"] == t for r in kept) for t in "234"}
+    assert max(right.values()) / len(kept) <= 0.35
+    assert right["4"] == 38 and len(kept) >= 120  # the rare answer is kept whole, and no more is dropped than needed
+    assert {r["reject_reason"] for r in dropped} == {"option_set_gives_answer_away"}
+
+
 def rel_row(i: int, answer: str, options: list[str]) -> dict:
     return {"sample_id": f"img{i}:0", "image_id": str(i), "category": "relation", "question": "Where is x?",
             "options": options, "answer": "ABC"[options.index(answer)], "answer_text": answer, "args": "{}"}

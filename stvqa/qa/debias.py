@@ -157,12 +157,29 @@ def thin_giveaways(samples: list[dict[str, Any]], seed: int, max_excess: float) 
     return sorted(kept, key=lambda s: s["sample_id"]), dropped
 
 
+def _cap(answered: list[int], limit: float) -> float:
+    """The largest number c of questions per answer text such that, keeping min(a, c) of each text's `answered`
+    questions, no text is right more than `limit` of the time: c <= limit * sum(min(a, c)). Thinning each text
+    on its own to the rate it has among the others is not enough where several are above the limit ("2" and "3"
+    among the counts 1-4): thinning one raises the others' rates."""
+    cap, levels = 0.0, sorted(set(answered))
+    for low, high in zip([0, *levels], levels):
+        if high <= limit * sum(min(a, high) for a in answered):
+            cap = high  # still under the limit at the next level
+            continue
+        # Between low and high, sum(min(a, c)) = kept_below + above * c: solve c = limit * (kept_below + above * c).
+        kept_below, above = sum(a for a in answered if a <= low), sum(a > low for a in answered)
+        cap = limit * kept_below / (1 - limit * above) if limit * above < 1 else cap
+        break
+    return cap
+
+
 def thin_option_sets(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
     """(kept, dropped): per category and set of option texts offered together (in any order), questions whose
     answer text is right more often than 1 / options + `max_excess` among the questions offering that very set are
-    thinned to that rate (`option_set_gives_answer_away`). Each text may be balanced on its own and still not
-    within a set: "behind" and "in front of" offered alone, "behind" twice as often right. Sets offered fewer than
-    MIN_OFFERS times are left alone."""
+    thinned to that rate (`option_set_gives_answer_away`): each text keeps at most `_cap` questions, those a hash of
+    the sample id ranks first. Each text may be balanced on its own and still not within a set: "behind" and "in
+    front of" offered alone, "behind" twice as often right. Sets offered fewer than MIN_OFFERS times are left alone."""
     by_set: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for s in samples:
         by_set[(s["category"], *sorted(s["options"]))].append(s)
@@ -171,12 +188,13 @@ def thin_option_sets(samples: list[dict[str, Any]], seed: int, max_excess: float
         if len(rows) < MIN_OFFERS:
             continue
         limit = min(1 / len(rows[0]["options"]) + max_excess, 0.999)
-        answered: dict[str, int] = defaultdict(int)
+        by_answer: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
-            answered[r["answer_text"]] += 1
-        for t, a in answered.items():
-            share = _share_at_limit(a, len(rows) - a, limit)
-            dropped_ids |= {r["sample_id"] for r in rows if r["answer_text"] == t and unit("thin-set", seed, r["sample_id"]) >= share}
+            by_answer[r["answer_text"]].append(r)
+        keep = math.floor(_cap([len(a) for a in by_answer.values()], limit) + 1e-9)
+        for answered in by_answer.values():
+            ranked = sorted(answered, key=lambda r: unit("thin-set", seed, r["sample_id"]))
+            dropped_ids |= {r["sample_id"] for r in ranked[keep:]}
     kept = [s for s in samples if s["sample_id"] not in dropped_ids]
     dropped = [dict(s, reject_reason="option_set_gives_answer_away") for s in samples if s["sample_id"] in dropped_ids]
     return kept, dropped

@@ -57,9 +57,7 @@ def main() -> None:
 
     import synthetic_vg
 
-    data_dir = args.work / f"vg-synthetic-{args.images}"
-    if not (data_dir / "attributes.json").exists():
-        synthetic_vg.write(data_dir, args.images)
+    data_dir = synthetic_vg.cached(args.work, "vg-synthetic", args.images)
     report = {"images": args.images, "this": run_build(REPO, data_dir, args.work / f"build-{args.images}", args.per_image)}
     if args.baseline != "none":
         tree = checkout(args.baseline, args.work)

@@ -104,9 +104,7 @@ def build_base(work: Path, questions: int) -> tuple[Path, Path]:
     import synthetic_vg
 
     images = max(50, questions)  # about 1.4 questions per image survive debias and dedup: enough
-    data_dir = work / f"vg-synthetic-judge-{images}"
-    if not (data_dir / "attributes.json").exists():
-        synthetic_vg.write(data_dir, images)
+    data_dir = synthetic_vg.cached(work, "vg-synthetic-judge", images)
     write_images(data_dir)
     base = work / f"judge-base-{questions}"
     load_cfg = LoadConfig(source="vg", data_dir=str(data_dir))

@@ -156,9 +156,7 @@ def main() -> None:
 
     import synthetic_vg
 
-    data_dir = args.work / f"vg-synthetic-llm-{args.requests}"
-    if not (data_dir / "attributes.json").exists():
-        synthetic_vg.write(data_dir, args.requests)
+    data_dir = synthetic_vg.cached(args.work, "vg-synthetic-llm", args.requests)
     # The scenes as stvqa loads them, and the very prompts its generator sends, for the other two clients.
     scenes_run = args.work / "llm-scenes"
     shutil.rmtree(scenes_run, ignore_errors=True)

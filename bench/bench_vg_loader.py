@@ -83,11 +83,9 @@ def main() -> None:
 
     import synthetic_vg
 
-    data_dir = args.work / f"vg-synthetic-{args.images}"
-    if not (data_dir / "attributes.json").exists():
-        started = time.perf_counter()
-        synthetic_vg.write(data_dir, args.images)
-        print(f"generated {args.images:,} images in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    data_dir = synthetic_vg.cached(args.work, "vg-synthetic", args.images)
+    print(f"synthetic data ready in {time.perf_counter() - started:.0f} s: {data_dir}")
     sizes = {p.name: p.stat().st_size / 1e6 for p in data_dir.glob("*.json")}
     print("input MB:", {k: round(v) for k, v in sizes.items()})
 

@@ -10,6 +10,7 @@ Zipf over this short vocabulary would give 6-7 men to every image, none of whom 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -79,6 +80,16 @@ def write(root: Path, n_images: int = 108_077, objects_per_image: float = 35, re
     for f in files.values():
         f.write("]")
         f.close()
+
+
+def cached(work: Path, prefix: str, n_images: int) -> Path:
+    """A folder of `n_images` synthetic images under `work`, written unless already there. The folder is named
+    by this file's digest too, so data written by an earlier version of the generator is never reused."""
+    version = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
+    root = work / f"{prefix}-{n_images}-{version}"
+    if not (root / "attributes.json").exists():
+        write(root, n_images)
+    return root
 
 
 if __name__ == "__main__":

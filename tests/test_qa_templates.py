@@ -146,6 +146,18 @@ def test_distance_never_compares_a_thing_with_what_lies_on_it() -> None:
             assert {"building.1", "sign.1"} - set(focus_ids(s)), s["question"]
 
 
+def test_about_the_same_distance_only_between_things_on_one_ground_line() -> None:
+    # VG image 1: a sign high on a wall and a parked car, equally far from the clock in the picture; annotators
+    # (4 of 4) said the car is nearer. Box bottoms far apart: one thing is nearer the camera or raised.
+    car, kite = obj("car.1", [100, 400, 300, 500]), obj("kite.1", [800, 20, 850, 60])
+    level, raised = obj("dog.1", [320, 420, 380, 480]), obj("sign.1", [170, 220, 230, 380])  # 150 px from the car's middle, 20 px apart
+    for other, asked in ((obj("cone.1", [20, 420, 80, 480]), True), (raised, False)):
+        answers = {s["answer_text"] for seed in range(30)
+                   for s in generate_for_scene(scene([car, kite, level, other]), only("distance", seed=seed, per_image=4), Counter())
+                   if {"dog.1", other["id"]} <= set(focus_ids(s))}
+        assert (SAME in answers) == asked, (other["id"], answers)
+
+
 def test_count_and_its_options() -> None:
     cups = [obj(f"cup.{i}", [100 * i, 100, 100 * i + 40, 150]) for i in range(1, 5)]
     s = generate_one(scene([*cups, obj("table.1", [50, 140, 500, 300])]), "count")
@@ -293,12 +305,25 @@ def test_a_box_spread_over_cells_and_about_the_same_rate_lower() -> None:
     tall = generate_one(scene([obj("building.1", [0, 0, 280, 600])]), "instance_location")
     assert compact["answer_text"] == tall["answer_text"] == "left" and tall["rating"] < compact["rating"]
     car, dog, kite = obj("car.1", [100, 400, 300, 500]), obj("dog.1", [320, 420, 380, 480]), obj("kite.1", [800, 20, 850, 60])
-    cone = obj("cone.1", [330, 300, 370, 340])  # as far from the car as the dog is
+    cone = obj("cone.1", [20, 420, 80, 480])  # as far from the car as the dog is, on the same ground line
     ratings = {}
     for seed in range(30):
         for s in generate_for_scene(scene([car, dog, kite, cone]), only("distance", seed=seed, per_image=4), Counter()):
             ratings.setdefault(s["answer_text"] == SAME, set()).add(s["rating"])
     assert max(ratings[True]) < max(ratings[False])
+
+
+def test_a_thing_annotated_under_two_names_rates_lower() -> None:
+    # VG image 1 boxes one pickup as "van" and again as "work truck": annotators hesitated over "Is there a van?".
+    van, kite = obj("van.1", [500, 300, 700, 420]), obj("kite.1", [100, 50, 150, 90])
+    truck, vehicle = obj("work_truck.1", [505, 298, 702, 421]), obj("vehicle.1", [505, 298, 702, 421])  # a van is a vehicle
+
+    def van_ratings(objects) -> set[int]:
+        return {s["rating"] for seed in range(40) for s in generate_for_scene(scene(objects), only("existence", seed=seed), Counter())
+                if json.loads(s["args"]).get("name") == "van" and s["answer_text"] == "yes"}
+
+    plain, disputed, alike = van_ratings([van, kite]), van_ratings([van, truck, kite]), van_ratings([van, vehicle, kite])
+    assert plain and disputed and max(disputed) < min(plain) and alike == plain
 
 
 def test_schedule_is_seeded_and_follows_the_mix() -> None:

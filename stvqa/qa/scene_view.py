@@ -69,7 +69,7 @@ class SceneView:
         self.objects = scene["objects"]
         self.by_id = {o["id"]: o for o in self.objects}
         self.kin = _kin(self.objects)
-        self._occlusion: dict[str, float] = {}
+        self._overlap_cache: dict[str, tuple[float, bool]] = {}
         self.group_boxes = self._group_boxes()
         self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"])
                        and o["id"] not in self.group_boxes and not self.is_the_picture_itself(o)]
@@ -142,17 +142,30 @@ class SceneView:
 
     def occlusion(self, obj) -> float:
         """The largest share of the box covered by one other, non-duplicate box: a rough occlusion risk."""
-        if obj["id"] in self._occlusion:
-            return self._occlusion[obj["id"]]
+        return self._overlaps(obj)[0]
+
+    def name_disputed(self, obj) -> bool:
+        """Whether another annotation boxes the same object under a name that cannot name the same thing (VG's
+        "van" and "work truck" around one pickup): annotators disagreed on what it is, and so may a person."""
+        return self._overlaps(obj)[1]
+
+    def _overlaps(self, obj) -> tuple[float, bool]:
+        """(occlusion, name disputed) of `obj`, from one pass over the other boxes."""
+        if obj["id"] in self._overlap_cache:
+            return self._overlap_cache[obj["id"]]
         box = obj["bbox"]
         area = geo.area(box) or 1.0
-        worst = 0.0
+        worst, disputed = 0.0, False
         for o in self.objects:
             inter = _intersection(box, o["bbox"]) if o is not obj else 0.0
-            if inter / area > worst and iou(o["bbox"], box) < DUPLICATE_IOU:
-                worst = inter / area
-        self._occlusion[obj["id"]] = worst
-        return worst
+            if not inter:
+                continue
+            if iou(o["bbox"], box) < DUPLICATE_IOU:
+                worst = max(worst, inter / area)
+            elif not disputed and not objecthood.overlaps(o["name"], obj["name"]):
+                disputed = True
+        self._overlap_cache[obj["id"]] = worst, disputed
+        return worst, disputed
 
     def instances(self, name: str) -> list[dict[str, Any]]:
         """Every annotated object of the class `name` (same canonical name), duplicates merged by the loader."""

@@ -13,7 +13,7 @@ one vocabulary of common things (`stvqa/lexicon/settings.yaml`); one image never
 
 Rating (1-10) is 10 minus the measured risks that a person would disagree with the answer: small boxes,
 boxes covered by others, a thing that needs a referring expression, a deciding quantity close to its
-threshold. Level (easy/medium/hard) measures difficulty: small or many objects, closeness to the
+threshold, a thing annotated again under another name. Level (easy/medium/hard) measures difficulty: small or many objects, closeness to the
 threshold, and the category's inherent difficulty.
 """
 
@@ -45,6 +45,10 @@ RARELY_EXHAUSTIVE = frozenset(
     "bottle wave umbrella chair".split()
 )
 MAX_REFERENCE_SHARE = 0.1  # the reference of a distance question is a compact thing
+# Distances in the picture equal distances in the scene only at equal depth; where the ground line of two boxes
+# differs by more than this share of the image height, one is nearer the camera (or raised off the ground, a sign
+# on a wall) and "about the same" in the picture is not what a person sees.
+SAME_DISTANCE_LEVEL = 0.15
 MAX_WINNER_OCCLUSION = 0.5  # size compares box areas: apparent size only where the larger box is mostly visible
 MIN_COUNT_SHARE = 0.002  # every counted instance covers at least 0.2% of the image: small ones are missed
 
@@ -301,6 +305,8 @@ def distance_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: i
                 if found is None or found[0] != _gap_verdict(ga, gb, cfg):
                     continue
                 verdict, clarity = found
+                if verdict == SAME and abs(a["bbox"][3] - b["bbox"][3]) > SAME_DISTANCE_LEVEL * view.height:
+                    continue  # annotators judged the white car nearer the clock than a sign as far away in the picture
                 pa, pb = view.phrase[a["id"]], view.phrase[b["id"]]
                 answer = {"x": pa, "y": pb, SAME: SAME}[verdict]
                 out.append(Candidate("distance", _slots(view, ref=ref, a=a, b=b), answer, [answer, *(t for t in (pa, pb, SAME) if t != answer)],
@@ -468,12 +474,13 @@ def risks(candidate: Candidate, view: SceneView) -> dict[str, float]:
         "referred": max((0.5 if view.refers_by.get(o["id"]) == "attribute" else 0.7 if view.refers_by.get(o["id"]) == "position" else 0.0
                          for o in involved), default=0.0),
         "unclear": 1.0 - candidate.clarity,
+        "name_disputed": 1.0 if any(view.name_disputed(o) for o in involved) else 0.0,
     }
 
 
 def rating_and_level(candidate: Candidate, view: SceneView, category: str) -> tuple[int, str]:
     r = risks(candidate, view)
-    rating = round(10 - 3 * r["small"] - 2 * r["occluded"] - 2 * r["referred"] - 4 * r["unclear"])
+    rating = round(10 - 3 * r["small"] - 2 * r["occluded"] - 2 * r["referred"] - 4 * r["unclear"] - 3 * r["name_disputed"])
     difficulty = r["small"] + 0.5 * r["referred"] + r["unclear"] + HARD_CATEGORIES.get(category, 0.0) + 0.1 * max(0, len(candidate.involved) - 2)
     level = LEVELS[0] if difficulty < 0.5 else LEVELS[1] if difficulty < 1.0 else LEVELS[2]
     return int(min(10, max(1, rating))), level

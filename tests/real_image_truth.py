@@ -7,7 +7,8 @@ from their annotations. `contradictions(sample, truth)` lists, in words, where a
 - count: an answer other than a listed exact count, any count question about a kind marked `many` or
   `uncertain`, or a positive count of an absent kind;
 - size, distance, count, existence: naming a region or stuff (sky, road, sidewalk, ...) as if it were a thing;
-- orientation (left/right): an answer opposite to a pair in `left_right_checks`.
+- orientation (left/right): an answer opposite to a pair in `left_right_checks`;
+- distance: the farther thing of a pair in `nearer_checks`, or "about the same", as the one nearer the reference.
 
 Names match lower-cased and singular/plural-insensitively (`stvqa.names.lemma_phrase`). Pytest puts this
 folder on `sys.path` (tests/ is not a package), so tests import it as `real_image_truth`.
@@ -196,4 +197,17 @@ def contradictions(sample: dict[str, Any], truth: dict[str, Any]) -> list[str]:
             if expected and answer != expected:
                 problems.append(f'{where}: says the {roles["a"]} is {answer} of the {roles["b"]}, but it is to the {expected}')
                 break
+
+    if category.startswith("distance") and {"ref", "a", "b"} <= roles.keys():
+        pair = {key(roles["a"]), key(roles["b"])}
+        for check in image.get("nearer_checks") or []:
+            nearer, farther = _names(check["nearer"]), _names(check["farther"])
+            if key(roles["ref"]) in _names(check["ref"]) and pair & nearer and pair & farther and not _names_in(answer, nearer):
+                problems.append(f'{where}: says "{answer}" is nearer the {roles["ref"]}, but the {check["nearer"][0]} is')
     return problems
+
+
+def _names_in(text: str, names: set[tuple[str, ...]]) -> bool:
+    """Whether `text` ("white car", "guy on the right") contains one of `names` as whole words."""
+    words = key(text)
+    return any(words[i:i + len(n)] == n for n in names for i in range(len(words)))

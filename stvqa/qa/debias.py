@@ -168,8 +168,9 @@ def _cap(answered: list[int], limit: float) -> float:
             cap = high  # still under the limit at the next level
             continue
         # Between low and high, sum(min(a, c)) = kept_below + above * c: solve c = limit * (kept_below + above * c).
+        # (limit * above < 1 here: had the rate not fallen along this stretch, high would still be under the limit.)
         kept_below, above = sum(a for a in answered if a <= low), sum(a > low for a in answered)
-        cap = limit * kept_below / (1 - limit * above) if limit * above < 1 else cap
+        cap = limit * kept_below / (1 - limit * above)
         break
     return cap
 

@@ -13,8 +13,8 @@ one vocabulary of common things (`stvqa/lexicon/settings.yaml`); one image never
 
 Rating (1-10) is 10 minus the measured risks that a person would disagree with the answer: small boxes,
 boxes covered by others, a thing that needs a referring expression, a deciding quantity close to its
-threshold, a thing annotated again under another name. Level (easy/medium/hard) measures difficulty: small or many objects, closeness to the
-threshold, and the category's inherent difficulty.
+threshold, a thing annotated again under another name. Level (easy/medium/hard) measures difficulty: small
+or many objects, closeness to the threshold, and the category's inherent difficulty.
 """
 
 from __future__ import annotations

@@ -99,6 +99,20 @@ def test_several_answers_above_the_limit_in_one_set_are_thinned_together() -> No
     assert {r["reject_reason"] for r in dropped} == {"option_set_gives_answer_away"}
 
 
+def test_a_small_option_set_is_thinned_only_beyond_noise() -> None:
+    # The bundled sample offered "looking at, sitting on, standing on" 4 times, "looking at" right each time: past
+    # noise at a limit of 1/3 + 0.1 (0.43 ** 4 < 0.05). "holding" right 3 of 5 times in another set is not.
+    def reach(i: int, answer: str, options: list[str]) -> dict:
+        return {"sample_id": f"img{i}:0", "image_id": str(i), "category": "reach", "question": "What is x doing?",
+                "options": options, "answer": "ABC"[options.index(answer)], "answer_text": answer}
+
+    always = [reach(i, "looking at", ["looking at", "sitting on", "standing on"]) for i in range(4)]
+    mixed = [reach(10 + i, a, ["holding", "pointing at", "sitting on"]) for i, a in enumerate(["holding"] * 3 + ["sitting on"] * 2)]
+    kept, dropped = thin_option_sets(always + mixed, seed=0, max_excess=0.1)
+    assert {r["sample_id"] for r in kept} == {r["sample_id"] for r in mixed}
+    assert {r["answer_text"] for r in dropped} == {"looking at"}
+
+
 def rel_row(i: int, answer: str, options: list[str]) -> dict:
     return {"sample_id": f"img{i}:0", "image_id": str(i), "category": "relation", "question": "Where is x?",
             "options": options, "answer": "ABC"[options.index(answer)], "answer_text": answer, "args": "{}"}

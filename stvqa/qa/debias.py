@@ -180,20 +180,21 @@ def thin_option_sets(samples: list[dict[str, Any]], seed: int, max_excess: float
     answer text is right more often than 1 / options + `max_excess` among the questions offering that very set are
     thinned to that rate (`option_set_gives_answer_away`): each text keeps at most `_cap` questions, those a hash of
     the sample id ranks first. Each text may be balanced on its own and still not within a set: "behind" and "in
-    front of" offered alone, "behind" twice as often right. Sets offered fewer than MIN_OFFERS times are left alone."""
+    front of" offered alone, "behind" twice as often right. In a set offered fewer than MIN_OFFERS times, a text is
+    thinned only where its excess is more than noise (as in `thin_giveaways`)."""
     by_set: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for s in samples:
         by_set[(s["category"], *sorted(s["options"]))].append(s)
     dropped_ids: set[str] = set()
     for rows in by_set.values():
-        if len(rows) < MIN_OFFERS:
-            continue
         limit = min(1 / len(rows[0]["options"]) + max_excess, 0.999)
         by_answer: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
             by_answer[r["answer_text"]].append(r)
         keep = math.floor(_cap([len(a) for a in by_answer.values()], limit) + 1e-9)
         for answered in by_answer.values():
+            if len(rows) < MIN_OFFERS and _tail(len(answered), len(rows), limit) >= SIGNIFICANCE:
+                continue
             ranked = sorted(answered, key=lambda r: unit("thin-set", seed, r["sample_id"]))
             dropped_ids |= {r["sample_id"] for r in ranked[keep:]}
     kept = [s for s in samples if s["sample_id"] not in dropped_ids]

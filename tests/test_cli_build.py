@@ -295,7 +295,10 @@ def test_a_bad_value_in_a_config_file_is_one_error(tmp_path) -> None:
     config = tmp_path / "build.yaml"
     config.write_text("per_image: 0\n")
     result = build("--config", str(config), "--out", str(tmp_path / "r"))
-    assert result.exit_code == 1 and result.output.startswith("error: --per-image 0 is out of range"), result.output
+    # Named as the user wrote it: the file's key and the file, not a flag they never typed.
+    assert result.exit_code == 1 and result.output.startswith(f"error: per_image in {config}: 0 is out of range"), result.output
+    result = build("--config", str(config), "--per-image", "-1", "--out", str(tmp_path / "r"))  # the flag wins, and is named
+    assert result.exit_code == 1 and result.output.startswith("error: --per-image -1 is out of range"), result.output
 
 
 def test_export_to_a_file_is_one_error(tmp_path) -> None:

@@ -25,6 +25,7 @@ L, G, E, M = LoadConfig, GenerateConfig, ExportConfig, LLMConfig
 
 @user_errors
 def build(
+    ctx: typer.Context,
     config: Annotated[Optional[Path], typer.Option(help="YAML file of build flags (keys with underscores, e.g. pipelines/default.yaml); flags given here win.",
                                                    is_eager=True, callback=load_config_defaults)] = None,
     source: Annotated[str, option(L, "source")] = "vg",

@@ -34,6 +34,7 @@ except ImportError:
 _CLICK_ERRORS = tuple({e for e in (getattr(typer, "TyperException", None), click and click.ClickException) if e})
 _ABORTS = tuple({e for e in (typer.Abort, click and click.Abort) if e})
 USER_MISTAKE = 1  # the exit code of every user mistake: bad flags, bad config values, bad or missing data
+CONFIG_FILE = "stvqa.config_file"  # ctx.meta key: the --config file whose keys became the command's defaults
 settings = {"verbose": False, "quiet": False}
 
 
@@ -54,10 +55,23 @@ def user_errors(command):
         except StvqaError as exc:
             if settings["verbose"]:
                 err_console.print_exception()
-            report_error(exc.message, exc.hint)
+            report_error(_as_config_key(exc.message, kwargs.get("ctx")), exc.hint)  # commands with --config take `ctx`
             raise typer.Exit(USER_MISTAKE) from None
 
     return wrapper
+
+
+def _as_config_key(message: str, ctx: Any) -> str:
+    """A message about a flag ("--per-image 0 is out of range") whose value came from the --config file names the
+    file's key and the file instead ("per_image in run.yaml: 0 is out of range"): the user never typed that flag."""
+    flag, _, rest = message.partition(" ")
+    if ctx is None or not flag.startswith("--") or CONFIG_FILE not in ctx.meta:
+        return message
+    key = flag[2:].replace("-", "_")
+    source = ctx.get_parameter_source(key)
+    if source is None or source.name != "DEFAULT_MAP":
+        return message
+    return f"{key} in {ctx.meta[CONFIG_FILE]}: {rest}"
 
 
 class StvqaGroup(typer.core.TyperGroup):
@@ -102,6 +116,7 @@ def load_config_defaults(ctx: typer.Context, param, value: Path | None) -> Path 
     if unknown:
         raise typer.BadParameter(f"{value}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(known - {'config'}))})")
     ctx.default_map = {**(ctx.default_map or {}), **data}
+    ctx.meta[CONFIG_FILE] = value
     return value
 
 

@@ -52,6 +52,7 @@ def filter_config(*, judges, llm, k, seed, judge_max_side, min_consistency, rule
 
 @user_errors
 def filter_run(
+    ctx: typer.Context,
     run: Annotated[Path, typer.Argument(help="Run directory of a `stvqa build`.")],
     config: Annotated[Optional[Path], typer.Option(help="YAML file of filter flags (keys with underscores); flags given here win.",
                                                    is_eager=True, callback=load_config_defaults)] = None,

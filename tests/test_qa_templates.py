@@ -271,6 +271,37 @@ def test_repeated_names_get_a_referring_expression_that_picks_out_one() -> None:
     assert SceneView(scene(close)).phrase == {}
 
 
+def test_a_relation_names_one_of_several_alike_things_where_the_boxes_rule_out_the_others() -> None:
+    table, shelf = obj("table.1", [200, 300, 500, 450]), obj("shelf.1", [150, 90, 550, 110])
+    on_table, on_shelf = obj("cup.1", [300, 270, 330, 300]), obj("cup.2", [310, 60, 340, 90])  # one above the other: no side
+    view = SceneView(scene([table, shelf, on_table, on_shelf], [("cup.1", "on", "table.1"), ("cup.2", "on", "shelf.1")]))
+    assert (view.phrase["cup.1"], view.phrase["cup.2"]) == ("cup on the table", "cup on the shelf")
+    assert view.refers_by["cup.1"] == "relation" and view.anchor == {"cup.1": "table.1", "cup.2": "shelf.1"}
+    # Both cups touch the table: "the cup on the table" would not say which.
+    both = obj("cup.2", [360, 280, 390, 305])  # too close for "the cup on the left"
+    assert "cup.1" not in SceneView(scene([table, on_table, both], [("cup.1", "on", "table.1")])).phrase
+    # The graph says so, but the boxes do not: the cup is nowhere near the table.
+    apart = obj("cup.1", [300, 500, 330, 530])
+    assert "cup.1" not in SceneView(scene([table, shelf, apart, on_shelf], [("cup.1", "on", "table.1")])).phrase
+
+
+def test_a_question_never_names_a_thing_by_its_relation_to_another_thing_it_asks_about() -> None:
+    table, shelf, lamp = obj("table.1", [200, 300, 500, 450]), obj("shelf.1", [150, 90, 550, 110]), obj("lamp.1", [700, 100, 760, 300])
+    cups = [obj("cup.1", [300, 270, 330, 300]), obj("cup.2", [310, 60, 340, 90])]
+    graph = [("cup.1", "on", "table.1"), ("cup.2", "on", "shelf.1"), ("lamp.1", "next to", "cup.1")]
+    asked = 0
+    for category in ("relation", "size", "orientation", "instance_location", "distance", "depth"):
+        for seed in range(8):
+            for s in generate_for_scene(scene([table, shelf, lamp, *cups], graph), only(category, seed=seed, per_image=4), Counter()):
+                for cup, anchor, phrase in (("cup.1", "table.1", "cup on the table"), ("cup.2", "shelf.1", "cup on the shelf")):
+                    if cup in json.loads(s["args"]).values():
+                        asked += 1
+                        assert phrase in s["question"], s["question"]
+                        assert anchor not in json.loads(s["args"]).values(), s["question"]  # the answer is in the phrase
+                        assert anchor in focus_ids(s)  # the exported scene holds every object the question names
+    assert asked
+
+
 def test_a_size_question_about_a_referred_object_exports_exactly_that_object() -> None:
     chairs = [obj("chair.1", [50, 300, 150, 450], ["white"]), obj("chair.2", [400, 300, 500, 450], ["black"]),
               obj("cup.1", [700, 300, 720, 320])]

@@ -11,6 +11,7 @@ from ..lexicon import objecthood
 from ..names import lemma
 
 _CLEAN_NAME = re.compile(r"[a-z]+(?:[ -][a-z]+){0,2}")  # up to three plain words: no punctuation, digits or phrases
+_TRAILING_PHRASE = re.compile(r" (?:on|in|under|above|next to) the .*$")  # of a referring phrase: "chair on the left"
 _VOWEL_SOUND_EXCEPTIONS = {"uniform": "a", "unicorn": "a", "university": "a", "user": "a", "utensil": "a", "ukulele": "a",
                            "one": "a", "hour": "an", "honest": "an", "herb": "an", "european": "a", "urinal": "a"}
 
@@ -47,8 +48,9 @@ def plural(name: str) -> str:
 
 @lru_cache(maxsize=1 << 14)
 def is_plural(name: str) -> bool:
-    """Plural in form ("papers", "shelves", "glasses"), so the verb agrees: "Where are the papers?"."""
-    last = name.split(" ")[-1]
+    """Plural in form ("papers", "shelves", "glasses"), so the verb agrees: "Where are the papers?". A referring
+    phrase agrees with its head: "the glasses on the left", "the cup on the tables"."""
+    last = _TRAILING_PHRASE.sub("", name).split(" ")[-1]
     return lemma(last) != last or last in objecthood.load().plural_only
 
 

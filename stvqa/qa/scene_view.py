@@ -9,6 +9,7 @@ about what a person looking at the image would agree is one identifiable thing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from functools import partial
 from typing import Any
 
 from ..focus import object_salience
@@ -24,6 +25,9 @@ REFERRING_ATTRIBUTES = frozenset(
 )
 _SAME_ATTRIBUTE = {"gray": "grey", "wood": "wooden", "metallic": "metal"}
 DUPLICATE_IOU = 0.5  # two boxes this alike are one object annotated twice ("man" and "guy")
+# Relations that name one of several alike things ("the cup on the table"): ones the boxes can rule out for every
+# other cup. "behind" or "in front of" cannot be checked that way, so they never name a thing.
+REFERRING_RELATIONS = ("on", "in", "under", "above", "next to")
 # VG boxes the image itself as "photo" or "picture" ("the sink is in the photo"); a picture on a wall is rarely
 # half the frame, so a picture's box over this share of the image is the photograph, not a thing in it.
 PICTURE_ITSELF_SHARE = 0.5
@@ -77,7 +81,8 @@ class SceneView:
         self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.things}
         found = {o["id"]: self.referring_expression(o) for o in self.things}
         self.phrase = {oid: f[0] for oid, f in found.items() if f}  # id -> how a question names the object
-        self.refers_by = {oid: f[1] for oid, f in found.items() if f}  # id -> name, attribute or position
+        self.refers_by = {oid: f[1] for oid, f in found.items() if f}  # id -> name, attribute, position or relation
+        self.anchor = {oid: f[2] for oid, f in found.items() if f and f[2]}  # id -> the table of "the cup on the table"
         ranked = sorted((o for o in self.things if o["id"] in self.phrase), key=lambda o: (-self.salience[o["id"]], o["id"]))
         self.named = ranked[:MAX_THINGS]
         self.predicates: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -101,30 +106,45 @@ class SceneView:
         """Other objects a question naming `obj` could also mean: names that overlap, boxes that differ."""
         return [o for o in self.kin[obj["name"]] if o is not obj and iou(obj["bbox"], o["bbox"]) < DUPLICATE_IOU]
 
-    def referring_expression(self, obj) -> tuple[str, str] | None:
-        """How a question names the object and how the phrase was found (name, attribute, position), or
-        None when no phrase picks out exactly this object."""
+    def referring_expression(self, obj) -> tuple[str, str, str | None] | None:
+        """How a question names the object, how the phrase was found (name, attribute, position or relation) and
+        the other object the phrase names (relation only), or None when no phrase picks out exactly this object."""
         rivals = self.rivals(obj)
         if not rivals:
-            return obj["name"], "name"
+            return obj["name"], "name", None
         if any(objecthood.canonical(r["name"]) != objecthood.canonical(obj["name"]) or r["id"] in self.group_boxes for r in rivals):
             return None  # "the person" beside a separate "man", or beside a group box: no phrase is safe
-        return self._by_attribute(obj, rivals) or self._by_position(obj, rivals)
+        return self._by_attribute(obj, rivals) or self._by_position(obj, rivals) or self._by_relation(obj, rivals)
 
-    def _by_attribute(self, obj, rivals) -> tuple[str, str] | None:
+    def _by_attribute(self, obj, rivals) -> tuple[str, str, None] | None:
         own = _attributes(obj)
         others = set().union(*(_attributes(r) for r in rivals))
         unique = sorted(own - others)
-        return (f"{unique[0]} {obj['name']}", "attribute") if unique else None
+        return (f"{unique[0]} {obj['name']}", "attribute", None) if unique else None
 
-    def _by_position(self, obj, rivals) -> tuple[str, str] | None:
+    def _by_position(self, obj, rivals) -> tuple[str, str, None] | None:
         cx = geo.centre(obj["bbox"])[0]
         gaps = [geo.centre(r["bbox"])[0] - cx for r in rivals]
         margin = 0.1 * self.width
         word = "left" if all(g >= margin for g in gaps) else "right" if all(g <= -margin for g in gaps) else None
         if word is None:
             return None
-        return (f"{obj['name']} on the {word}" if len(rivals) == 1 else f"{word}most {obj['name']}"), "position"
+        return (f"{obj['name']} on the {word}" if len(rivals) == 1 else f"{word}most {obj['name']}"), "position", None
+
+    def _by_relation(self, obj, rivals) -> tuple[str, str, str] | None:
+        """"the cup on the table": a relation the graph states of this object, to a thing its name alone picks out,
+        that the boxes do not contradict for this one and rule out for every rival (no other cup touches the table)."""
+        for r in self.scene["relationships"]:
+            anchor = self.by_id.get(r["object"]) if r["subject"] == obj["id"] else None
+            relation = predicates.canonical(r["predicate"]) if anchor else None
+            if relation not in REFERRING_RELATIONS or anchor["id"] not in self.thing_ids or self.rivals(anchor):
+                continue
+            if objecthood.overlaps(anchor["name"], obj["name"]):
+                continue
+            refuted = partial(predicates.refuted_by_boxes, relation, object_box=anchor["bbox"], width=self.width, height=self.height)
+            if not refuted(obj["bbox"]) and all(refuted(rival["bbox"]) for rival in rivals):
+                return f"{obj['name']} {predicates.phrase(relation)} the {anchor['name']}", "relation", anchor["id"]
+        return None
 
     def true_of_pair(self, subject, obj) -> set[str]:
         """The canonical predicates true of (subject, object) by the graph and the boxes (`predicates.true_of_pair`)."""

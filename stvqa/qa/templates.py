@@ -464,6 +464,9 @@ GENERATORS = {
 }
 
 
+REFERRING_RISK = {"attribute": 0.5, "position": 0.7, "relation": 0.7}  # VG's attributes and relations can be wrong
+
+
 def risks(candidate: Candidate, view: SceneView) -> dict[str, float]:
     """What could make a careful person disagree with the answer, each in 0..1."""
     involved = candidate.involved
@@ -471,8 +474,7 @@ def risks(candidate: Candidate, view: SceneView) -> dict[str, float]:
     return {
         "small": 1.0 if smallest < 0.005 else 0.5 if smallest < 0.02 else 0.0,
         "occluded": max((view.occlusion(o) for o in involved), default=0.0) ** 2,
-        "referred": max((0.5 if view.refers_by.get(o["id"]) == "attribute" else 0.7 if view.refers_by.get(o["id"]) == "position" else 0.0
-                         for o in involved), default=0.0),
+        "referred": max((REFERRING_RISK.get(view.refers_by.get(o["id"]), 0.0) for o in involved), default=0.0),
         "unclear": 1.0 - candidate.clarity,
         "name_disputed": 1.0 if any(view.name_disputed(o) for o in involved) else 0.0,
     }
@@ -487,12 +489,20 @@ def rating_and_level(candidate: Candidate, view: SceneView, category: str) -> tu
 
 
 def question_focus(candidate: Candidate, view: SceneView) -> dict[str, Any]:
-    """The question-focused subgraph: exactly the objects the question refers to, and the relations among them."""
-    ids = {o["id"] for o in candidate.involved}
+    """The question-focused subgraph: exactly the objects the question refers to (the table of "the cup on the
+    table" too), and the relations among them."""
+    ids = {o["id"] for o in candidate.involved} | {view.anchor[o["id"]] for o in candidate.involved if o["id"] in view.anchor}
     objects = [{"id": o["id"], "bbox": [int(v) if float(v).is_integer() else v for v in o["bbox"]]} for o in view.objects if o["id"] in ids]
     relationships = [{"subject": r["subject"], "predicate": r["predicate"], "object": r["object"]}
                      for r in view.scene["relationships"] if r["subject"] in ids and r["object"] in ids]
     return {"objects": objects, "relationships": relationships}
+
+
+def names_its_own_answer(candidate: Candidate, view: SceneView) -> bool:
+    """Whether the question would name one of its objects by its relation to another of them: "Where is the cup
+    on the table relative to the table?"."""
+    ids = {o["id"] for o in candidate.involved}
+    return any(view.anchor.get(i) in ids for i in ids)
 
 
 def make_sample(candidate: Candidate, view: SceneView, cfg: GenerateConfig, sample_id: str, category: str) -> dict[str, Any]:
@@ -546,6 +556,8 @@ def generate_for_scene(scene: dict[str, Any], cfg: GenerateConfig, shortfalls: C
         while cache_[category] and sample is None:
             candidate = cache_[category].pop(0)
             if len(candidate.pair) > 1 and any(len(candidate.pair & p) >= 2 for p in asked_pairs):
+                continue
+            if names_its_own_answer(candidate, view):
                 continue
             made = make_sample(candidate, view, cfg, f"{scene['image_id']}:{slot}", category)
             if made["question"] in asked_texts:

@@ -23,7 +23,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-SAMPLE_VERSION = "vg-sample-v3"
+SAMPLE_VERSION = "vg-sample-v4"  # the cache folder: a new version whenever what is written changes
+# The random draws of each scene. v4 draws the very scenes of v3, with a beak on each duck, and states fewer
+# interactions: pushing, leaning on and playing with only where the two things touch.
+DRAWING_SEED = "vg-sample-v3"
 N_IMAGES = 60
 WIDTH, HEIGHT = 640, 480
 COLORS = {"red": (200, 40, 40), "blue": (40, 70, 200), "green": (40, 150, 60), "yellow": (230, 200, 40),
@@ -172,10 +175,10 @@ def _park(sc: _Scene, rng: random.Random) -> None:
         sc.rel(person, rng.choice(["looking at", "pointing at"]), animal)
     balls = [_on_ground(sc, rng, "ball", (0.4, 1.0), (36, 36), ["red", "yellow", "blue"], "ellipse")[0] for _ in range(rng.randint(0, 4))]
     if balls:
-        sc.rel(animal, rng.choice(["playing with", "looking at"]), balls[0])
+        sc.rel(animal, _within_reach(sc, animal, balls[0], rng.choice(["playing with", "looking at"])), balls[0])
     ducks = rng.random() < 0.5  # ducks or birds, not both: a duck is a bird, and "how many birds?" would miss them
     for _ in range(rng.randint(3, 5) if ducks else 0):
-        _on_ground(sc, rng, "duck", (0.5, 1.0), (56, 40), ["white", "brown"], "animal")
+        _on_ground(sc, rng, "duck", (0.5, 1.0), (56, 40), ["white", "brown"], "duck")
     for _ in range(0 if ducks else rng.randint(0, 3)):
         if rng.random() < 0.4:
             bird = _on_top(sc, rng, "bird", bench, (34, 20), "black", "ellipse")
@@ -206,7 +209,7 @@ def _street(sc: _Scene, rng: random.Random) -> None:
         rider = _person(sc, rng, at=(x + 30 * s, bottom - 40 * s))
         sc.rel(rider, "riding", bike)
     else:
-        sc.rel(walker, rng.choice(["looking at", "pushing", "pointing at"]), bike)
+        sc.rel(walker, _within_reach(sc, walker, bike, rng.choice(["looking at", "pushing", "pointing at"])), bike)
     if rng.random() < 0.7:
         pole, px, pbottom, ps = _on_ground(sc, rng, "pole", (0.1, 0.9), (8, 200), "gray")
         sign = sc.add("sign", (px - 14 * ps, pbottom - 200 * ps, px + 22 * ps, pbottom - 165 * ps), rng.choice(["white", "blue", "red"]))
@@ -244,7 +247,7 @@ def _room(sc: _Scene, rng: random.Random) -> None:
         mug = sc.add("cup", (pb[2] - 4, pb[1] + 45 * ps, pb[2] + 18 * ps, pb[1] + 65 * ps), "green")
         sc.rel(person, rng.choice(["holding", "drinking from"]), mug)
     else:
-        sc.rel(person, rng.choice(["looking at", "leaning on", "pointing at"]), table)
+        sc.rel(person, _within_reach(sc, person, table, rng.choice(["looking at", "leaning on", "pointing at"])), table)
     spot = rng.choice(["on chair", "under table", "on floor"])
     if spot == "on chair":
         sc.rel(_on_top(sc, rng, "cat", chair, (50, 32), rng.choice(["gray", "black", "white"]), "animal"), "on", chair)
@@ -298,6 +301,17 @@ def _overlap_x(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0])
 
 
+TOUCHING = ("pushing", "leaning on", "playing with")  # interactions that need hands (or paws) on the thing
+
+
+def _within_reach(sc: _Scene, agent: int, thing: int, verb: str) -> str:
+    """`verb`, or "looking at" where it needs contact and the two boxes are apart (a walker across the street is
+    not pushing the bicycle)."""
+    a, b = sc.box(agent), sc.box(thing)
+    touching = min(a[2], b[2]) - max(a[0], b[0]) > -8 and min(a[3], b[3]) > max(a[1], b[1])
+    return verb if verb not in TOUCHING or touching else "looking at"
+
+
 def _draw(sc: _Scene, rng: random.Random) -> Image.Image:
     img = Image.new("RGB", (WIDTH, HEIGHT), (150, 200, 240))
     d = ImageDraw.Draw(img)
@@ -344,6 +358,11 @@ def _draw(sc: _Scene, rng: random.Random) -> Image.Image:
         elif o.shape == "animal":
             d.ellipse((x1, y1 + (y2 - y1) * 0.3, x2 - (x2 - x1) * 0.2, y2 - (y2 - y1) * 0.2), fill=c)
             d.ellipse((x2 - (x2 - x1) * 0.35, y1, x2, y1 + (y2 - y1) * 0.5), fill=c)
+        elif o.shape == "duck":  # an orange beak: a white duck and a white cat were one shape (round six)
+            w, h = x2 - x1, y2 - y1
+            d.ellipse((x1, y1 + h * 0.3, x2 - w * 0.2, y2 - h * 0.2), fill=c)
+            d.ellipse((x2 - w * 0.42, y1, x2 - w * 0.12, y1 + h * 0.45), fill=c)
+            d.polygon([(x2 - w * 0.14, y1 + h * 0.14), (x2, y1 + h * 0.22), (x2 - w * 0.14, y1 + h * 0.3)], fill=(230, 140, 30))
         else:
             d.rectangle(o.box, fill=c)
     return img
@@ -365,7 +384,7 @@ def write_sample(root: Path, n_images: int = N_IMAGES, seed: int = 0) -> None:
     builders = (_park, _street, _room)
     for i in range(n_images):
         image_id = i + 1
-        rng = random.Random(f"{SAMPLE_VERSION}:{seed}:{image_id}")
+        rng = random.Random(f"{DRAWING_SEED}:{seed}:{image_id}")
         sc = _Scene(horizon=rng.uniform(170, 320))
         builders[i % len(builders)](sc, rng)
         if rng.random() < 0.5:

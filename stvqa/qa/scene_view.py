@@ -135,11 +135,10 @@ class SceneView:
         """"the cup on the table": a relation the graph states of this object, to a thing its name alone picks out,
         that the boxes do not contradict for this one and rule out for every rival (no other cup touches the table)."""
         for r in self.scene["relationships"]:
-            anchor = self.by_id.get(r["object"]) if r["subject"] == obj["id"] else None
-            relation = predicates.canonical(r["predicate"]) if anchor else None
-            if relation not in REFERRING_RELATIONS or anchor["id"] not in self.thing_ids or self.rivals(anchor):
+            if r["subject"] != obj["id"] or (relation := predicates.canonical(r["predicate"])) not in REFERRING_RELATIONS:
                 continue
-            if objecthood.overlaps(anchor["name"], obj["name"]):
+            anchor = self.by_id[r["object"]]
+            if anchor["id"] not in self.thing_ids or self.rivals(anchor) or objecthood.overlaps(anchor["name"], obj["name"]):
                 continue
             refuted = partial(predicates.refuted_by_boxes, relation, object_box=anchor["bbox"], width=self.width, height=self.height)
             if not refuted(obj["bbox"]) and all(refuted(rival["bbox"]) for rival in rivals):

@@ -21,3 +21,35 @@ class DataError(StvqaError):
 
 class ConfigError(StvqaError):
     """A flag or a config file value is invalid."""
+
+
+def os_error(exc: OSError) -> StvqaError:
+    """An environment fault (a full disk, a read-only or unreadable file) as one message naming the file, and
+    what to do. Every stage writes beside its output and swaps only on success, so a re-run resumes."""
+    import errno
+    import shutil
+    from pathlib import Path
+
+    where = exc.filename or ""
+    detail = exc.strerror or str(exc)
+    resume = "run the same command again: finished stages are kept and the run resumes"
+    if exc.errno == errno.ENOSPC:
+        free = ""
+        probe = Path(where) if where else Path.cwd()
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        try:
+            free = f", {shutil.disk_usage(probe).free / 1e6:,.0f} MB free there"
+        except OSError:
+            pass
+        return StvqaError(f"no space left on the device while writing {where or 'a file'}{free}",
+                          f"Free some space (or pass another --out on a larger disk), then {resume}.")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        what = "is on a read-only file system" if exc.errno == errno.EROFS else "is not accessible (permission denied)"
+        return StvqaError(f"{where or 'a file'} {what}",
+                          f"Check its permissions, or choose folders you can read and write (--data-dir, --out); then {resume}.")
+    if exc.errno == errno.EISDIR:
+        return StvqaError(f"{where} is a folder where a file was expected", "Pass the path of a file, not a folder.")
+    if exc.errno == errno.ENOTDIR:
+        return StvqaError(f"{where}: a part of this path is a file, not a folder", "Check the path; a folder is needed there.")
+    return StvqaError(f"{where + ': ' if where else ''}{detail}", f"Check the file and its folder, then {resume}.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -22,10 +23,12 @@ from . import __version__
 from .errors import ConfigError, DataError
 
 MANIFEST = "manifest.json"
+REJECTS = "rejects.parquet"
 LOCK = ".lock"
 TMP_SUFFIX = ".tmp"
 PARTIAL_SUFFIX = ".partial"
 _SAMPLE_BYTES = 1 << 20
+_SHOWN = 5  # files named in a message
 
 
 def _current_umask() -> int:
@@ -125,6 +128,60 @@ def remove_temporaries(folder: Path, prefix: str = ".") -> int:
     return removed
 
 
+def _is_temporary(relative: str) -> bool:
+    """What a killed stvqa run leaves: `.NAME.*.tmp` files and `.NAME.*.partial/` folders, and the run's lock."""
+    name = relative.rsplit("/", 1)[-1]
+    return relative == LOCK or (name.startswith(".") and name.endswith((TMP_SUFFIX, PARTIAL_SUFFIX)))
+
+
+def iter_files(folder: Path) -> Iterator[str]:
+    """Every file below `folder` (relative, with `/`), stvqa's own temporaries left out; empty folders count as files."""
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder).as_posix()
+        parts = relative.split("/")
+        if any(_is_temporary("/".join(parts[: i + 1])) for i in range(len(parts))):
+            continue
+        if path.is_file() or path.is_symlink() or (path.is_dir() and not any(path.iterdir())):
+            yield relative
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(iter_files(folder))
+
+
+def named(paths: list[str]) -> str:
+    """The first few of `paths`, for a message."""
+    return ", ".join(paths[:_SHOWN]) + (", ..." if len(paths) > _SHOWN else "")
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The run manifest stvqa wrote into `folder`, or None when there is none or it is not stvqa's."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and "stvqa_version" in data and isinstance(data.get("stages"), dict):
+        return data
+    return None
+
+
+def is_run(folder: Path) -> bool:
+    return read_manifest(folder) is not None
+
+
+def check_run_target(folder: Path, flag: str = "--out") -> None:
+    """A run may be written into `folder` only when it is missing, empty, or a run stvqa made."""
+    if not folder.is_dir() or is_run(folder):
+        return
+    present = sorted(itertools.islice(iter_files(folder), _SHOWN + 1))
+    if not present:
+        return
+    what = (f"its {MANIFEST} is not one stvqa wrote, or is damaged" if (folder / MANIFEST).exists()
+            else f"it holds {named(present)}")
+    raise DataError(f"{flag} {folder} is not empty and is not a stvqa run ({what})",
+                    "stvqa writes a run only into a new or empty folder, or into a run it made; choose another folder.")
+
+
 class RunDir:
     """A run directory. Open it with `RunDir.open(path)` to check it can be written."""
 
@@ -136,6 +193,7 @@ class RunDir:
         path = Path(path).expanduser()
         if path.exists() and not path.is_dir():
             raise ConfigError(f"--out {path} is a file, not a folder", "Choose a folder for the run (it is created when missing).")
+        check_run_target(path)
         try:
             path.mkdir(parents=True, exist_ok=True)
             probe = temp_file(path / "write-check")
@@ -164,12 +222,43 @@ class RunDir:
     def record(self, stage: str) -> dict[str, Any] | None:
         return self.manifest()["stages"].get(stage)
 
+    def save_record(self, stage: str, record: dict[str, Any]) -> None:
+        manifest = self.manifest()
+        manifest["stages"][stage] = record
+        self.save_manifest(manifest)
+
+    @property
+    def rejects_file(self) -> Path:
+        return self.file(REJECTS)
+
     def producer(self, filename: str) -> tuple[str, dict[str, Any]] | None:
         """The recorded stage that wrote `filename` into this run."""
         for name, record in self.manifest()["stages"].items():
             if filename in record.get("outputs", []):
                 return name, record
         return None
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Read the run while no other process writes it (a shared lock), writing nothing into it: a run that
+        cannot be written has no lock file to open for writing, and nothing else can write it either."""
+        import fcntl
+
+        try:
+            handle = open(self.file(LOCK), "r")
+        except OSError:
+            handle = None
+        try:
+            if handle is not None:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    holder = handle.read().strip() or "another process"
+                    raise DataError(f"{self.path} is in use by {holder}", "Wait for that run to finish, then try again.") from None
+            yield
+        finally:
+            if handle is not None:
+                handle.close()
 
     @contextmanager
     def lock(self) -> Iterator[None]:

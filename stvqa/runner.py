@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -34,12 +34,14 @@ from .config import key_dict
 from .errors import ConfigError, DataError
 from .progress import Progress, Task
 from .records import JUDGE_COLUMNS, REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
-from .rundir import RunDir, canonical_json, commit, discard, fingerprint, sha256_text, temp_dir, temp_file
+from .rundir import REJECTS, RunDir, canonical_json, commit, discard, fingerprint, sha256_text, temp_dir, temp_file
 
-REJECTS_FILE = "rejects.parquet"
+REJECTS_FILE = REJECTS
+FAILED_REJECTS_FILE = "rejects_failed.parquet"  # the drops of the last stage that kept nothing (its outputs stay as they were)
 # What to check when a stage ends with nothing: the fix for each common reason.
 REASON_HINTS = {
     "image_missing": "Images were not found under --data-dir (see data/README.md for the layout); --no-images exports text-only rows.",
+    "image_unreadable": "The image files exist but cannot be read; check their permissions (and their folder's), or export with --no-images.",
     "image_undecodable": "The image files are damaged or not images; re-download them, or export with --no-images.",
     "image_size_unknown": "Image sizes come from image_data.json or the image files; put one of them into --data-dir.",
     "record_without_image_id": "The scene-graph records carry no image id; check that --source matches the files.",
@@ -80,12 +82,24 @@ class Stage:
     needs_rows: bool = True  # zero kept rows is an error: the next stage would have nothing
     empty_hint: str = ""  # what to check when the stage's input has no rows at all
     check: Callable[[Any], None] | None = None  # refuses a config (ConfigError) before any stage of the build runs
+    ledger: Callable[[RunDir, Any], "Ledger"] | None = None  # where the record and rejects go, when not into the run
     help: str = ""
 
     def outputs(self, cfg: Any) -> tuple[str, ...]:
         if self.outputs_of is not None:
             return self.outputs_of(cfg)
         return ((self.table,) if self.table else ()) + self.writes
+
+
+class Ledger(Protocol):
+    """Where a stage's record and rejects are kept: the run directory (`RunDir`), or for an output that must
+    not change the run it reads (an export to another folder), that output itself."""
+
+    rejects_file: Path
+
+    def record(self, name: str) -> dict[str, Any] | None: ...
+
+    def save_record(self, name: str, record: dict[str, Any]) -> None: ...
 
 
 @dataclass
@@ -148,14 +162,17 @@ def _exists(run: RunDir, name: str) -> bool:
 
 
 def run_stage(run: RunDir, stage: Stage, cfg: Any, progress: Progress | None = None, force: bool = False) -> StageResult:
-    """Run one stage through the run directory (the caller holds `run.lock()`)."""
+    """Run one stage through the run directory (the caller holds `run.lock()`). A stage that fails, or keeps
+    no rows where the next stage needs some, changes nothing: its outputs, its rejects and its manifest
+    record stay those of its last success (the failed attempt's drops go to `rejects_failed.parquet`)."""
     name = stage.record_name(cfg) if stage.record_name else stage.name
+    ledger = stage.ledger(run, cfg) if stage.ledger else run
     progress = progress or Progress()
     inputs = [fingerprint(p) for p in stage.external_inputs(cfg)] if stage.external_inputs else []
     upstream = upstream_keys(run, stage)
     key = stage_key(stage.name, cfg, inputs, upstream)
     outputs = stage.outputs(cfg)
-    previous = run.record(name)
+    previous = ledger.record(name)
     if not force and previous and previous.get("key") == key and all(_exists(run, o) for o in outputs):
         return StageResult(name, True, previous)
 
@@ -163,6 +180,12 @@ def run_stage(run: RunDir, stage: Stage, cfg: Any, progress: Progress | None = N
     started = time.perf_counter()
     try:
         outcome = stage.fn(io, cfg)
+        dropped = outcome.dropped if outcome.dropped is not None and outcome.dropped.height else None
+        stats = stage_stats(outcome, dropped)
+        if stage.needs_rows and stats["kept"] == 0:
+            if ledger is run and dropped is not None:
+                _write_rejects(run.file(FAILED_REJECTS_FILE), [_conform(dropped.with_columns(pl.lit(name).alias("reject_stage")))])
+            raise nothing_kept_error(name, stats, run, stage.empty_hint)
         if stage.table:
             kept = outcome.kept if isinstance(outcome.kept, pl.DataFrame) else pl.DataFrame()
             kept.write_parquet(io.output(stage.table))
@@ -172,22 +195,17 @@ def run_stage(run: RunDir, stage: Stage, cfg: Any, progress: Progress | None = N
         for tmp in io.temporaries.values():
             if tmp.exists():
                 discard(tmp)
-    dropped = outcome.dropped if outcome.dropped is not None and outcome.dropped.height else None
-    _replace_rejects(run, name, dropped)
+    _replace_rejects(ledger.rejects_file, name, dropped)
     if outcome.incomplete:
         # Recorded under a key no later run computes: the next run re-runs this stage, and the stages after it.
         key = f"{key}:incomplete:{secrets.token_hex(4)}"
     record = {
         "key": key, "outputs": list(outputs), "config": config_dict(cfg), "inputs": inputs, "upstream": upstream,
-        "stats": stage_stats(outcome, dropped), **outcome.info,
+        "stats": stats, **outcome.info,
         "seconds": round(time.perf_counter() - started, 3), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": " ".join(sys.argv), **({"incomplete": outcome.incomplete} if outcome.incomplete else {}),
     }
-    manifest = run.manifest()
-    manifest["stages"][name] = record
-    run.save_manifest(manifest)
-    if stage.needs_rows and record["stats"]["kept"] == 0:
-        raise nothing_kept_error(name, record["stats"], run, stage.empty_hint)
+    ledger.save_record(name, record)
     return StageResult(name, False, record)
 
 
@@ -215,13 +233,14 @@ def stage_stats(outcome: Outcome, dropped: pl.DataFrame | None) -> dict[str, Any
 
 
 def nothing_kept_error(stage: str, stats: dict[str, Any], run: RunDir, empty_hint: str = "") -> DataError:
+    """The stage kept nothing: say why; its previous output (if any) was left as it was."""
     if stats["in"] == 0:
         return DataError(f"{stage}: its input has no rows", empty_hint or f"Check what the earlier stages kept: `stvqa inspect {run.path}`.")
     top = sorted(stats["dropped"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     why = ", ".join(f"{reason} ({n:,})" for reason, n in top) or f"{stats['in']:,} in, none kept"
     hint = next((REASON_HINTS[r] for r, _ in top if r in REASON_HINTS), None)
-    hint = hint or f"See the reasons in {run.file('manifest.json')} and {run.file(REJECTS_FILE)} (`stvqa inspect {run.path} --stage rejects`)."
-    return DataError(f"{stage}: no rows left ({why})", hint)
+    hint = hint or f"See the dropped rows and their reasons: `stvqa inspect {run.file(FAILED_REJECTS_FILE)}`."
+    return DataError(f"{stage}: no rows left ({why}); its previous output is unchanged", hint)
 
 
 REJECTS_SCHEMA = qa_frame([], VERIFIED_COLUMNS, JUDGE_COLUMNS, REJECT_COLUMNS).schema
@@ -232,17 +251,27 @@ def _conform(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select([pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c) for c, t in REJECTS_SCHEMA.items()])
 
 
-def _replace_rejects(run: RunDir, stage: str, dropped: pl.DataFrame | None) -> None:
+def _replace_rejects(path: Path, stage: str, dropped: pl.DataFrame | None) -> None:
     """rejects.parquet holds every stage's dropped rows; a stage that re-runs replaces its own share."""
-    path = run.file(REJECTS_FILE)
     parts = []
     if path.exists():
-        parts.append(_conform(pl.read_parquet(path).filter(pl.col("reject_stage") != stage)))
+        try:
+            earlier = pl.read_parquet(path)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise DataError(f"{path} is not a readable rejects table ({type(exc).__name__})",
+                            "It holds the rows earlier stages dropped; move it away (the stages that wrote it re-run) and build again.") from None
+        if "reject_stage" not in earlier.columns:
+            raise DataError(f"{path} is not a stvqa rejects table (no reject_stage column)",
+                            "Move it away (the stages that wrote it re-run) and build again.")
+        parts.append(_conform(earlier.filter(pl.col("reject_stage") != stage)))
     if dropped is not None:
         parts.append(_conform(dropped.with_columns(pl.lit(stage).alias("reject_stage"))))
-    if not parts and path.exists():
-        return
-    frame = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=REJECTS_SCHEMA)
+    if parts:
+        _write_rejects(path, parts)
+
+
+def _write_rejects(path: Path, parts: list[pl.DataFrame]) -> None:
+    frame = pl.concat(parts, how="vertical_relaxed")
     tmp = temp_file(path)
     try:
         frame.write_parquet(tmp)

@@ -21,7 +21,8 @@ import polars as pl
 
 from .config import check_range
 from .errors import ConfigError, DataError
-from .qa.export import ImageProblem, is_stvqa_export, read_image
+from .ownership import is_export
+from .qa.export import ImageProblem, read_image
 from .qa.hashing import permutation
 from .records import CATEGORIES, LEVELS
 from .rundir import MANIFEST
@@ -278,7 +279,7 @@ def open_samples(path: Path, stage: str | None = None, verified: str | None = No
     elif path.is_dir() and _is_run(path):
         run, kind = path, "run"
         files = [_run_table(path, stage, verified)]
-    elif path.is_dir() and (sorted((path / "data").glob("*.parquet")) or is_stvqa_export(path)):
+    elif path.is_dir() and (sorted((path / "data").glob("*.parquet")) or is_export(path)):
         _no_stage(stage, "an exported dataset")
         run = path.parent if _is_run(path.parent) else None
         kind = "export"

@@ -34,7 +34,9 @@ SCENES_SCHEMA = pa.schema([
     ("image_id", pa.string()), ("source", pa.string()), ("width", pa.int32()), ("height", pa.int32()),
     ("image_path", pa.string()), ("image_status", pa.string()), ("image_bytes", pa.binary()),
     ("objects", pa.list_(OBJECT_TYPE)), ("relationships", pa.list_(RELATIONSHIP_TYPE)),
+    ("record_index", pa.int64()),
 ])
+RECORD_INDEX = "record_index"  # the record's position in the source files: shards merge back into this order
 BATCH_ROWS = 2048
 ALIAS_FILES = {"objects": ("object_alias.txt",), "predicates": ("relationship_alias.txt", "predicate_alias.txt")}
 
@@ -68,10 +70,12 @@ def find_alias_files(data_dir: Path) -> tuple[Path | None, Path | None]:
 def canonical_scenes(raw_scenes: Iterable[RawScene], source: str, aliases: AliasMap, cfg, stats: Counter,
                      advance: Callable[[int], None] | None = None) -> Iterator[dict[str, Any]]:
     """Normalise, select (shard, limit) and validate scenes (`cfg` is a `LoadConfig`); every drop is counted in
-    `stats`, and `advance(1)` is called for every record read."""
+    `stats`, and `advance(1)` is called for every record read. A second record of an image id already read
+    is dropped (`record_repeated_image_id`): one image, one scene."""
     shard = Shard.parse(cfg.shard) if cfg.shard else None
     kept = 0
-    for raw in raw_scenes:
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_scenes):
         if cfg.limit is not None and kept >= cfg.limit:
             break
         if advance:
@@ -79,6 +83,11 @@ def canonical_scenes(raw_scenes: Iterable[RawScene], source: str, aliases: Alias
         if shard and not shard.contains(raw.image_id):
             stats["outside_shard"] += 1
             continue
+        if raw.image_id in seen:
+            stats["record_repeated_image_id"] += 1
+            log.info("image %s: a second record of this image id is dropped (the first is kept)", raw.image_id)
+            continue
+        seen.add(raw.image_id)
         stats["images_read"] += 1
         scene = normalize_scene(raw, source, aliases, cfg.normalize, stats)
         if scene is None:
@@ -94,6 +103,7 @@ def canonical_scenes(raw_scenes: Iterable[RawScene], source: str, aliases: Alias
         stats["relationships"] += len(scene["relationships"])
         stats["images_missing_file"] += scene["image_status"] in ("missing", "path_outside_data_dir")
         scene["image_bytes"] = raw.image_bytes
+        scene[RECORD_INDEX] = index
         yield scene
     stats["images_kept"] = kept
 

@@ -151,7 +151,7 @@ def test_merge_refuses_runs_that_are_not_shards_of_one_build(tmp_path) -> None:
     assert build("--out", str(a), "--shard", "0/2").exit_code == 0
     assert build("--out", str(b), "--shard", "1/2", "--per-image", "5").exit_code == 0
     different = runner.invoke(app, ["merge", str(a), str(b), "--out", str(tmp_path / "m")])
-    assert different.exit_code == 1 and "different generate settings" in different.output
+    assert different.exit_code == 1 and "different settings (generate per_image: 3" in different.output
     twice = runner.invoke(app, ["merge", str(a), str(a), "--out", str(tmp_path / "m")])
     assert twice.exit_code == 1 and "not distinct shards" in twice.output
 
@@ -304,11 +304,14 @@ def test_missing_images_are_rejected_and_the_summary_says_what_to_do(tmp_path) -
     shutil.rmtree(data / "VG_100K")
     out = tmp_path / "run"
     result = build("--data-dir", str(data), "--out", str(out))
-    # Zero exported rows is a failure that names the cause and the fix; the rejected rows are kept.
+    # Zero exported rows is a failure that names the cause and the fix; the rejected rows are kept apart
+    # (rejects_failed.parquet), and nothing of the run's is replaced: no dataset/ appears.
     assert result.exit_code == 1, result.output
     assert "export: no rows left (image_missing" in result.output and "--no-images" in result.output
-    rejects = pl.read_parquet(out / "rejects.parquet").filter(pl.col("reject_stage") == "export")
+    assert "previous output is unchanged" in result.output and not (out / "dataset").exists()
+    rejects = pl.read_parquet(out / "rejects_failed.parquet").filter(pl.col("reject_stage") == "export")
     assert rejects.height == pl.read_parquet(out / "qa.parquet").height > 0
+    assert pl.read_parquet(out / "rejects.parquet").filter(pl.col("reject_stage") == "export").height == 0
     assert set(rejects["reject_reason"]) == {"image_missing"}
     text_only = build("--data-dir", str(data), "--out", str(out), "--no-images")
     assert text_only.exit_code == 0

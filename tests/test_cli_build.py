@@ -224,9 +224,8 @@ def test_a_build_that_keeps_no_image_fails_clearly_and_leaves_the_run_consistent
     result = build("--data-dir", str(data), "--out", str(out))
     assert result.exit_code == 1 and "error: load: its input has no rows" in result.output and "--source matches" in result.output, result.output
     assert "Traceback" not in result.output
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert set(manifest["stages"]) == {"load"}  # nothing downstream ran on an empty table
-    assert {p.name for p in out.iterdir()} == {".lock", "manifest.json", "scenes.parquet", "rejects.parquet"}
+    # Nothing downstream ran on an empty table, and the failed load left no output and no record.
+    assert {p.name for p in out.iterdir()} == {".lock"}
 
 
 def test_a_shard_that_selects_nothing_says_so(tmp_path) -> None:
@@ -274,9 +273,12 @@ def test_export_keeps_the_build_command_and_names_its_target(tmp_path, monkeypat
     monkeypatch.setattr("sys.argv", ["stvqa", "export"])
     result = runner.invoke(app, ["export", str(out), "--out", str(tmp_path / "ds")])
     assert result.exit_code == 0, result.output
-    assert f"{out}: export {tmp_path / 'ds'}" in result.output  # "run: stage", not backwards
+    assert f"{out}: export" in result.output and f"Dataset: {tmp_path / 'ds'}" in result.output  # "run: stage", not backwards
     stages = json.loads((out / "manifest.json").read_text())["stages"]
-    assert "--per-image" in stages["load"]["command"] and "export" in stages[f"export {tmp_path / 'ds'}"]["command"]
+    assert "--per-image" in stages["load"]["command"] and set(stages) == {"load", "generate", "verify", "debias", "filter", "export"}
+    # An export to another folder keeps its record there: the run it read is not changed.
+    record = json.loads((tmp_path / "ds" / "stvqa_export.json").read_text())["record"]
+    assert record["command"] == "stvqa export" and record["path"] == str(tmp_path / "ds")
 
 
 def test_inspect_selection_that_matches_nothing_gives_a_hint(tmp_path) -> None:

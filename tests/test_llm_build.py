@@ -33,8 +33,8 @@ def generated(out: Path) -> pl.DataFrame:
     return pl.read_parquet(out / "qa_generated.parquet")
 
 
-def rejects(out: Path, stage: str = "generate") -> pl.DataFrame:
-    return pl.read_parquet(out / "rejects.parquet").filter(pl.col("reject_stage") == stage)
+def rejects(out: Path, stage: str = "generate", file: str = "rejects.parquet") -> pl.DataFrame:
+    return pl.read_parquet(out / file).filter(pl.col("reject_stage") == stage)
 
 
 def generate_record(out: Path) -> dict:
@@ -71,7 +71,7 @@ def test_every_bad_question_is_rejected_with_its_reason_and_the_raw_reply(tmp_pa
     with ChatServer(handler) as server:
         result = build(server, tmp_path / "run", "--limit", "3", "--per-image", "5", "--mix", "count=1")
     assert result.exit_code == 1 and "no rows left" in result.output  # nothing survives: the build says why
-    dropped = rejects(tmp_path / "run").filter(pl.col("image_id") == "1").sort("sample_id")
+    dropped = rejects(tmp_path / "run", file="rejects_failed.parquet").filter(pl.col("image_id") == "1").sort("sample_id")
     assert dropped["reject_reason"].to_list() == ["llm_hallucinated_object", "llm_answer_out_of_range", "llm_options_not_distinct",
                                                   "llm_wrong_category", "llm_shortfall"]
     raw = json.loads(dropped["args"][0])
@@ -83,7 +83,7 @@ def test_invalid_json_is_asked_again_then_rejected_keeping_both_replies(tmp_path
     with ChatServer(lambda request, n: FakeReply(content='{"questions": [{"question": "Is the')) as server:
         result = build(server, tmp_path / "run", "--limit", "2")
     assert result.exit_code == 1
-    dropped = rejects(tmp_path / "run")
+    dropped = rejects(tmp_path / "run", file="rejects_failed.parquet")
     assert set(dropped["reject_reason"]) == {"llm_invalid_json"} and dropped.height == 2 * 3
     raw = json.loads(dropped["args"][0])
     assert raw["first_reply"] == raw["raw_reply"] == '{"questions": [{"question": "Is the' and "not valid JSON" in raw["error"]

@@ -63,17 +63,24 @@ def test_unchanged_stage_is_skipped_and_a_changed_config_reruns(tmp_path) -> Non
     assert not run_stages(run, [(NUMBERS, NumbersConfig(keep_even=False))], force=True)[0].skipped
 
 
-def test_zero_kept_rows_is_an_error_naming_the_top_reasons_and_rejects_are_still_written(tmp_path) -> None:
-    def nothing(io, cfg):
+def test_zero_kept_rows_is_an_error_naming_the_top_reasons_and_changes_nothing_but_keeps_the_drops(tmp_path) -> None:
+    def numbers_or_nothing(io, cfg):
+        if cfg.keep_even:
+            return numbers(io, cfg)
         frame = pl.DataFrame({"sample_id": ["a", "b"], "reject_reason": ["image_missing", "image_missing"]})
         return Outcome(n_in=2, kept=pl.DataFrame({"sample_id": []}, schema={"sample_id": pl.Utf8}), dropped=frame)
 
     run = RunDir.open(tmp_path / "run")
-    with pytest.raises(DataError, match=r"empty: no rows left \(image_missing \(2\)\)") as info:
-        run_stages(run, [(Stage("empty", nothing, NumbersConfig, table="e.parquet"), NumbersConfig())])
+    stage = Stage("maybe", numbers_or_nothing, NumbersConfig, table="m.parquet")
+    run_stages(run, [(stage, NumbersConfig())])
+    before = {name: run.file(name).read_bytes() for name in ("m.parquet", "rejects.parquet", "manifest.json")}
+    with pytest.raises(DataError, match=r"maybe: no rows left \(image_missing \(2\)\); its previous output is unchanged") as info:
+        run_stages(run, [(stage, NumbersConfig(keep_even=False))])
     assert "--no-images" in info.value.hint
-    assert pl.read_parquet(run.file("rejects.parquet")).height == 2
-    assert run.record("empty")["stats"]["kept"] == 0  # the manifest says what happened
+    # The last good output, its rejects and its record stay; the failed attempt's drops are kept apart.
+    assert {name: run.file(name).read_bytes() for name in before} == before
+    assert pl.read_parquet(run.file("rejects_failed.parquet"))["reject_stage"].to_list() == ["maybe", "maybe"]
+    assert run_stages(run, [(stage, NumbersConfig())])[0].skipped  # the good record still describes the files
 
 
 def test_a_failing_stage_leaves_no_temporaries_and_no_record(tmp_path) -> None:

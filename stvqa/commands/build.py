@@ -93,7 +93,7 @@ def build(
                              mix=generate.mix, dedup=dedup, balance_letters=balance_letters)
     cfg = BuildConfig(load=load, generate=generate, verify=VerifyConfig(thresholds=generate), debias=DebiasConfig(seed=seed, max_excess=max_blind_excess), filter=curation,
                       export=ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images, layout=layout))
-    check(cfg)
+    check(cfg, out)
     run = RunDir.open(out)
     if load.is_sample:
         console.print(f"Using the bundled sample at {load.folder()}")

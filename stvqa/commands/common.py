@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..config import field_help
-from ..errors import StvqaError
+from ..errors import StvqaError, os_error
 from ..progress import Progress, for_console
 
 class _PipeConsole(Console):
@@ -52,10 +52,13 @@ def user_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except StvqaError as exc:
+        except BrokenPipeError:
+            raise  # the reader of a pipe stopped reading: the console's own handling applies
+        except (StvqaError, OSError) as exc:
             if settings["verbose"]:
                 err_console.print_exception()
-            report_error(_as_config_key(exc.message, kwargs.get("ctx")), exc.hint)  # commands with --config take `ctx`
+            error = exc if isinstance(exc, StvqaError) else os_error(exc)
+            report_error(_as_config_key(error.message, kwargs.get("ctx")), error.hint)  # commands with --config take `ctx`
             raise typer.Exit(USER_MISTAKE) from None
 
     return wrapper
@@ -104,9 +107,11 @@ def load_config_defaults(ctx: typer.Context, param, value: Path | None) -> Path 
     import yaml
 
     try:
-        data = yaml.safe_load(value.read_text())
+        data = load_yaml(value.read_text(encoding="utf-8"))
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {value}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise typer.BadParameter(f"{value} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
         raise typer.BadParameter(f"{value} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -118,6 +123,27 @@ def load_config_defaults(ctx: typer.Context, param, value: Path | None) -> Path 
     ctx.default_map = {**(ctx.default_map or {}), **data}
     ctx.meta[CONFIG_FILE] = value
     return value
+
+
+def load_yaml(text: str) -> Any:
+    """YAML as `yaml.safe_load` reads it, except that a key given twice in one mapping is an error (PyYAML
+    silently keeps the last value, so a typo'd config would quietly run other settings than the user meant)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"{key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return loader.construct_mapping(node, deep)
+
+    UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return yaml.load(text, Loader=UniqueKeyLoader)
 
 
 def progress() -> Progress:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
+from ..errors import ConfigError
+from ..rundir import atomic_write_text
 from ..train.evaluate import EvalConfig as E
 from .common import console, option, progress, settings, user_errors
 
@@ -29,14 +32,26 @@ def eval(  # noqa: A001 - the command's name
     from ..train import require_extra
     from ..train.evaluate import evaluate
 
-    require_extra("stvqa eval")
-    report = evaluate(model, dataset, E(split=split, limit=limit, batch_size=batch_size, max_new_tokens=max_new_tokens),
-                      recipe=recipe, progress=progress(), quiet=settings["quiet"])
+    cfg = E(split=split, limit=limit, batch_size=batch_size, max_new_tokens=max_new_tokens)
     out = out or (Path(model) / f"eval-{split}.json" if Path(model).is_dir() else Path(f"eval-{split}.json"))
-    out.write_text(json.dumps(report, indent=1) + "\n")
+    check_report_path(out)  # before hours of generation, not after
+    require_extra("stvqa eval")
+    report = evaluate(model, dataset, cfg, recipe=recipe, progress=progress(), quiet=settings["quiet"])
+    atomic_write_text(out, json.dumps(report, indent=1) + "\n")
     console.print(eval_table(report))
     rewards = ", ".join(f"{k} {v:.3f}" for k, v in report["rewards"].items())
     console.print(f"reward means: {rewards}; {report['tokens_per_second']} tokens/s. Report: [bold]{out}[/]")
+
+
+def check_report_path(out: Path) -> None:
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder", f"Pass a file name for the JSON report, e.g. --out {out / 'eval.json'}.")
+    folder = out.parent if str(out.parent) else Path(".")
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK):
+        raise ConfigError(f"--out {out} cannot be written (its folder {probe} is not a writable folder)", "Pass a path you can write to.")
 
 
 def eval_table(report: dict) -> Table:

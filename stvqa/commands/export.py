@@ -8,9 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..qa.export import ExportConfig
-from ..rundir import RunDir
-from ..runner import run_stages
-from ..stages import export as export_stage
+from ..stages.export import export_elsewhere
 from .common import option, progress, user_errors
 from .report import print_stage, require_run
 
@@ -32,5 +30,4 @@ def export(
     run_dir = require_run(run)
     cfg = ExportConfig(val_split=val_split, seed=seed, max_pixels=max_pixels, embed_images=images, out=str(out), overwrite=overwrite,
                        layout=layout)
-    [result] = run_stages(run_dir, [(export_stage.STAGE, cfg)], progress(), force=overwrite)
-    print_stage(result, run_dir)
+    print_stage(export_elsewhere(run_dir, cfg, progress()), run_dir)

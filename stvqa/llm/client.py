@@ -19,12 +19,14 @@ times. This module adds what a bulk job needs around it:
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import openai
 from aiolimiter import AsyncLimiter
@@ -40,6 +42,10 @@ NO_KEY = "not-needed"  # sent when the key's variable is unset: local servers ac
 REASK = ("Your reply could not be used: {error}. Reply again with only the JSON object described above, "
          "nothing before or after it.")
 _MAX_ERROR = 500  # characters of an endpoint's error message kept in rejects and the manifest
+# Requests in a row that found no server (each after its retries): the endpoint is down or the URL is wrong.
+UNREACHABLE_AFTER = 20
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+log = logging.getLogger(__name__)
 
 
 class EndpointError(StvqaError):
@@ -67,6 +73,10 @@ class LLMClient:
         self.cfg, self.cache = cfg, cache
         self.usage = usage or Usage(cfg.price_in, cfg.price_out, cfg.max_cost)
         self._key = os.environ.get(cfg.api_key_env) or NO_KEY
+        if self._key == NO_KEY and urlsplit(cfg.base_url).hostname not in _LOCAL_HOSTS:
+            log.warning("$%s is not set: %s is not a local server and will likely refuse requests without a key", cfg.api_key_env, cfg.base_url)
+        self._unreachable = 0  # requests in a row that could not connect
+        self._answered = False  # whether any request has reached the server
         http = openai.DefaultAsyncHttpxClient(event_hooks={"request": [_count_retry]})
         self._sdk = openai.AsyncOpenAI(api_key=self._key, base_url=cfg.base_url, timeout=cfg.timeout, max_retries=cfg.max_retries, http_client=http)
         self._slots = asyncio.Semaphore(cfg.concurrency)
@@ -156,7 +166,13 @@ class LLMClient:
                 return Reply("bad_request", error=f"{exc.status_code}: {self.redact(_message(exc))}")
             except (openai.APIStatusError, openai.APIConnectionError, openai.APIResponseValidationError) as exc:
                 self.usage.settle(estimate, retries=retries[0], failed=True)
-                return Reply("failed", error=f"{type(exc).__name__}: {self.redact(_message(exc))} (after {retries[0]} retries)")
+                error = f"{type(exc).__name__}: {self.redact(_message(exc))} (after {retries[0]} retries)"
+                if isinstance(exc, openai.APIConnectionError):
+                    self._no_connection(error)
+                else:
+                    self._unreachable = 0
+                return Reply("failed", error=error)
+            self._unreachable, self._answered = 0, True
             if not isinstance(completion, dict) or not isinstance(completion.get("choices"), list):
                 self.usage.settle(estimate, retries=retries[0], failed=True)
                 return Reply("failed", error=f"the endpoint's reply is not a chat completion: {self.redact(str(completion))[:200]}")
@@ -174,6 +190,17 @@ class LLMClient:
                                retries=retries[0], seconds=round(time.monotonic() - started, 3))
             return Reply("ok", text, replies=[text])
         raise AssertionError("unreachable")
+
+
+    def _no_connection(self, error: str) -> None:
+        """Stop everything once the endpoint looks unreachable: `UNREACHABLE_AFTER` requests in a row, or, before
+        any request reached it, as many as are sent at once (the first wave), failed to connect after their retries."""
+        self._unreachable += 1
+        limit = UNREACHABLE_AFTER if self._answered else min(UNREACHABLE_AFTER, self.cfg.concurrency)
+        if self._unreachable >= limit:
+            raise EndpointError(f"{self.cfg.base_url} cannot be reached: {self._unreachable} requests in a row found no server ({error})",
+                                "Check that the server is running and that the base URL is right; replies already received are cached, "
+                                "so the next run resumes without sending them again.")
 
 
 _RETRIES: ContextVar[list[int] | None] = ContextVar("stvqa_llm_retries", default=None)

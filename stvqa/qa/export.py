@@ -30,6 +30,7 @@ from ..resources import resource_path
 from ..sources.base import resolve_inside
 from ..config import check_range
 from ..errors import ConfigError
+from ..ownership import EXPORT_MARK
 from ..records import LETTERS
 from .hashing import unit
 
@@ -80,16 +81,6 @@ def schema(layout: str = "trl") -> pa.Schema:
 
 SCHEMA = schema()
 SPLITS = ("train", "val")
-# The last line of every card `stvqa export` writes: `--overwrite` replaces only folders that have it.
-EXPORT_MARK = "<!-- written by stvqa export; `stvqa export --overwrite` may replace this folder -->"
-
-
-def is_stvqa_export(folder: Path) -> bool:
-    card = folder / "README.md"
-    try:
-        return card.is_file() and EXPORT_MARK in card.read_text(errors="replace")
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -101,7 +92,7 @@ class ExportConfig:
     jpeg_quality: int = field(default=90, metadata={"help": "JPEG quality of re-encoded (downsized) images."})
     embed_images: bool = field(default=True, metadata={"help": "Embed images in the Parquet; --no-images writes text-only rows (sizes from the scene graph)."})
     out: str | None = field(default=None, metadata={"help": "Dataset folder to write (data/train-*.parquet, data/val-*.parquet, README.md); default RUN/dataset."})
-    overwrite: bool = field(default=False, metadata={"help": "Replace --out when it holds an earlier `stvqa export` (never any other folder)."})
+    overwrite: bool = field(default=False, metadata={"key": False, "help": "Replace --out when it holds an earlier `stvqa export` and nothing else."})
     layout: str = field(default="trl", metadata={"help": "Image column: `trl` writes `image` (what TRL and the datasets viewer read); "
                                                           "`stvqa7k` writes `images`, one image per row, as STVQA-7K names it."})
 
@@ -139,8 +130,10 @@ def read_image(scene: dict[str, Any], data_dir: Path | None) -> bytes:
         raise ImageProblem("image_path_outside_data_dir")
     try:
         return path.read_bytes()
-    except OSError:
+    except FileNotFoundError:
         raise ImageProblem("image_missing") from None
+    except OSError:  # there, but not readable (permissions, a folder, an I/O error)
+        raise ImageProblem("image_unreadable") from None
 
 
 def prepare_image(data: bytes, max_pixels: int | None, quality: int) -> tuple[bytes, int, int]:

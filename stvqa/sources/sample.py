@@ -23,6 +23,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from ..errors import ConfigError
+
 SAMPLE_VERSION = "vg-sample-v4"  # the cache folder: a new version whenever what is written changes
 # The random draws of each scene. v4 draws the very scenes of v3, with a beak on each duck, and states fewer
 # interactions: pushing, leaning on and playing with only where the two things touch.
@@ -40,11 +42,17 @@ def stvqa_home() -> Path:
 
 def sample_dir() -> Path:
     """The bundled sample's folder, drawn on first use (about 1 s) and reused afterwards."""
-    target = stvqa_home() / "samples" / SAMPLE_VERSION
+    home = stvqa_home()
+    target = home / "samples" / SAMPLE_VERSION
     if (target / "_COMPLETE").exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    except OSError as exc:
+        why = "is a file" if home.is_file() or any(p.is_file() for p in target.parents) else f"cannot be written ({exc.strerror})"
+        raise ConfigError(f"STVQA_HOME {home} {why}: the bundled sample is drawn there",
+                          "Set STVQA_HOME to a folder you can write to (default ~/.cache/stvqa), or pass --data-dir.") from None
     write_sample(tmp)
     (tmp / "_COMPLETE").write_text(SAMPLE_VERSION)
     try:

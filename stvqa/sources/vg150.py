@@ -23,7 +23,22 @@ DOWNLOAD_HINT = (
 
 
 def input_files(data_dir: Path) -> list[Path]:
-    return sorted([*data_dir.rglob("*.parquet"), *data_dir.rglob("*.jsonl")])
+    """The dataset's Parquet and JSONL files, at any depth (the Hub's `data/train-*.parquet` included), but
+    never hidden ones (temporaries) or what stvqa itself wrote (a run's tables, an export's shards): read as
+    input, those would grow every rebuild."""
+    from ..ownership import is_export
+    from ..rundir import is_run
+
+    ours: dict[Path, bool] = {}
+
+    def written_by_stvqa(folder: Path) -> bool:
+        if folder not in ours:
+            ours[folder] = is_run(folder) or is_export(folder) or (folder != data_dir and written_by_stvqa(folder.parent))
+        return ours[folder]
+
+    found = [*data_dir.rglob("*.parquet"), *data_dir.rglob("*.jsonl")]
+    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(data_dir).parts)
+                  and not written_by_stvqa(p.parent))
 
 
 def check_layout(data_dir: Path) -> None:

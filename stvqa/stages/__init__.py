@@ -7,6 +7,7 @@ and add it to `BUILD` (and its config to `BuildConfig`); the runner, the summary
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
@@ -40,16 +41,24 @@ class BuildConfig:
         return getattr(self, stage.name)
 
 
-def check(cfg: BuildConfig) -> None:
-    """Refuse a bad config before anything runs (each stage's own check)."""
+def check(cfg: BuildConfig, out: Path | None = None) -> None:
+    """Refuse a bad config before anything runs (each stage's own check), and a run directory that overlaps
+    the data dir: a build would read its own outputs as input."""
     for stage in BUILD:
         if stage.check:
             stage.check(cfg.of(stage))
+    if out is not None and cfg.load.data_dir is not None:
+        run, data = Path(out).expanduser().resolve(), Path(cfg.load.data_dir).expanduser().resolve()
+        if run.is_relative_to(data) or data.is_relative_to(run):
+            where = "is the data dir" if run == data else "is inside the data dir" if run.is_relative_to(data) else "contains the data dir"
+            raise ConfigError(f"--out {out} {where} ({data})",
+                              "Keep the run apart from the data: a build reads every file of --data-dir its source names; e.g. --out runs/NAME.")
 
 
 def build(run: RunDir, cfg: BuildConfig, progress: Progress | None = None, force: bool = False) -> list[StageResult]:
     """load -> generate -> verify -> debias -> filter -> export, each skipped when its inputs and config are unchanged."""
     assert {f.name for f in fields(BuildConfig)} == {s.name for s in BUILD}, "every stage needs a config"
+    check(cfg, run.path)
     return run_stages(run, [(stage, cfg.of(stage)) for stage in BUILD], progress, force)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -11,15 +12,18 @@ from .. import __version__
 from ..errors import DataError
 from ..funnel import funnel_markdown
 from ..qa.blind import blind_audit, format_blind_report
-from ..qa.export import SPLITS, ExportConfig, dataset_card, export_dataset, is_stvqa_export
+from ..ownership import EXPORT_MANIFEST, check_replaceable_export, files_in, write_export_manifest
+from ..progress import Progress
+from ..qa.export import SPLITS, ExportConfig, dataset_card, export_dataset
 from ..records import JUDGE_COLUMNS, REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
-from ..rundir import remove_temporaries
-from ..runner import Outcome, Stage, StageIO
+from ..rundir import RunDir, atomic_write_text, remove_temporaries
+from ..runner import Outcome, Stage, StageIO, StageResult, run_stage
 from ..scenes import iter_scene_file
 from .load import SCENES_FILE
 from .filter import QA_FILTERED_FILE
 
 DATASET_DIR = "dataset"
+SIDE_REJECTS_FILE = "stvqa_rejects.parquet"  # an export to another folder keeps its rejects there, not in the run
 
 
 def target_of(run_path: Path, cfg: ExportConfig) -> Path:
@@ -32,14 +36,41 @@ def check_target(target: Path, run_path: Path, data_dir: Path, cfg: ExportConfig
     for precious, what in ((run_path, "the run directory"), (data_dir, "the data dir")):
         if target == precious or precious.is_relative_to(target):
             raise DataError(f"--out {target} is or contains {what} ({precious})", "Choose a new folder for the dataset, e.g. --out datasets/NAME.")
+    if target.is_relative_to(data_dir):
+        raise DataError(f"--out {target} is inside the data dir ({data_dir})",
+                        "A later build would read the export as input; choose a folder outside the data dir, e.g. --out datasets/NAME.")
     if target.exists() and not target.is_dir():
         raise DataError(f"--out {target} is a file", "Choose a folder for the dataset (it is created when missing).")
-    if cfg.out and target.is_dir() and any(target.iterdir()):
-        if not is_stvqa_export(target):
-            raise DataError(f"--out {target} is not empty and was not written by `stvqa export`",
-                            "stvqa only replaces folders it wrote; choose a new or empty folder.")
-        if not cfg.overwrite:
+    if target.is_dir():
+        check_replaceable_export(target, "--out" if cfg.out else "the run's dataset folder")
+        if cfg.out and not cfg.overwrite and files_in(target):
             raise DataError(f"--out {target} already holds a dataset", "Pass --overwrite to replace it, or choose another --out.")
+
+
+class ExportLedger:
+    """An export to another folder never changes the run it reads: its record and its rejects live in the
+    export folder (`stvqa_export.json`, `stvqa_rejects.parquet`)."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.rejects_file = target / SIDE_REJECTS_FILE
+
+    def _manifest(self) -> dict:
+        try:
+            data = json.loads((self.target / EXPORT_MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def record(self, name: str) -> dict | None:
+        return self._manifest().get("record")
+
+    def save_record(self, name: str, record: dict) -> None:
+        atomic_write_text(self.target / EXPORT_MANIFEST, json.dumps({**self._manifest(), "record": record}, indent=1, sort_keys=True, default=str) + "\n")
+
+
+def ledger(run: RunDir, cfg: ExportConfig) -> RunDir | ExportLedger:
+    return ExportLedger(target_of(run.path, cfg)) if cfg.out else run
 
 
 def export(io: StageIO, cfg: ExportConfig) -> Outcome:
@@ -60,6 +91,7 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
     funnel = (io.run.record("filter") or {}).get("funnel")
     (tmp / "README.md").write_text(dataset_card(counts, info, format_blind_report(audit) if audit else None,
                                                 funnel_markdown(funnel) if funnel else None))
+    write_export_manifest(tmp, {"stvqa_version": __version__, "run": str(io.run.path.resolve())}, also=(SIDE_REJECTS_FILE,) if cfg.out else ())
     by_category: Counter = Counter()
     for split in SPLITS:
         by_category.update({k.split(":", 1)[1]: v for k, v in counts[split].items() if k.startswith("category:")})
@@ -74,10 +106,12 @@ def outputs(cfg: ExportConfig) -> tuple[str, ...]:
     return (str(Path(cfg.out).expanduser().resolve()),) if cfg.out else (DATASET_DIR,)
 
 
-def record_name(cfg: ExportConfig) -> str:
-    """Exports elsewhere are recorded apart, so they never invalidate the run's own dataset/."""
-    return "export" if not cfg.out else f"export {Path(cfg.out).expanduser().resolve()}"
-
-
-STAGE = Stage("export", export, ExportConfig, reads=(SCENES_FILE, QA_FILTERED_FILE), outputs_of=outputs, record_name=record_name,
+STAGE = Stage("export", export, ExportConfig, reads=(SCENES_FILE, QA_FILTERED_FILE), outputs_of=outputs, ledger=ledger,
               help="verified questions -> Hugging Face Parquet (dataset/)")
+
+
+def export_elsewhere(run: RunDir, cfg: ExportConfig, progress: Progress | None = None) -> StageResult:
+    """`stvqa export RUN --out X`: reads the run (under a shared lock, so a build cannot change it meanwhile) and
+    writes nothing into it."""
+    with run.reading():
+        return run_stage(run, STAGE, cfg, progress, force=cfg.overwrite)

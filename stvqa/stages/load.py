@@ -17,7 +17,8 @@ from ..sources.sample import sample_dir
 
 SCENES_FILE = "scenes.parquet"
 # Per-image drops (the rest of the load counters are repairs of objects and relationships).
-IMAGE_DROPS = ("record_without_image_id", "record_not_an_object", "image_size_unknown", "scene_schema_invalid", "outside_shard")
+IMAGE_DROPS = ("record_without_image_id", "record_not_an_object", "record_repeated_image_id", "image_size_unknown", "scene_schema_invalid",
+               "outside_shard")
 IMAGE_COUNTS = ("images_read", "images_kept", "objects", "relationships", "images_missing_file")
 
 
@@ -77,7 +78,7 @@ def load(io: StageIO, cfg: LoadConfig) -> Outcome:
     counts = {k: stats.pop(k, 0) for k in IMAGE_COUNTS}
     drops = Counter({k: stats.pop(k) for k in IMAGE_DROPS if stats.get(k)})
     return Outcome(
-        n_in=counts["images_read"] + drops["record_without_image_id"] + drops["record_not_an_object"] + drops["outside_shard"],
+        n_in=counts["images_read"] + sum(drops[k] for k in ("record_without_image_id", "record_not_an_object", "record_repeated_image_id", "outside_shard")),
         kept=rows, dropped_counts=drops,
         counters={**{k: v for k, v in counts.items() if k not in ("images_read", "images_kept")}, **stats},
         info={"source": cfg.source, "data_dir": str(folder.resolve()), "sample": cfg.is_sample,

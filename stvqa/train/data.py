@@ -96,6 +96,17 @@ def _split_files(folder: Path, split: str) -> list[str]:
     return []
 
 
+def check_source(source: str) -> None:
+    """A dataset that cannot exist is reported before anything loads: a path that is not there (a Hub id is
+    only checked when it is loaded)."""
+    path = Path(source).expanduser()
+    if path.exists():
+        return
+    first = Path(source.split("/")[0]).expanduser()
+    if not _HUB_ID.match(source) or first.is_dir() or source.startswith((".", "/", "~")):
+        raise DataError(f"dataset {source} does not exist", MAKE_IT)
+
+
 def load_split(source: str, split: str):
     """One split of a dataset: an export folder (`data/<split>-*.parquet`), a Parquet file, or a Hub id."""
     from datasets import load_dataset
@@ -110,9 +121,7 @@ def load_split(source: str, split: str):
             raise DataError(f"{path} has no {split!r} split" + (f" (it has: {', '.join(found)})" if found else " (no Parquet files)"),
                             f"Pass --split with one of its splits. {MAKE_IT}" if found else MAKE_IT)
         return load_dataset("parquet", data_files={split: files}, split=split)
-    first = Path(source.split("/")[0]).expanduser()
-    if not _HUB_ID.match(source) or first.is_dir() or source.startswith((".", "/", "~")):
-        raise DataError(f"dataset {source} does not exist", MAKE_IT)
+    check_source(source)
     last: Exception | None = None
     for name in _SPLIT_ALIASES.get(split, (split,)):
         try:

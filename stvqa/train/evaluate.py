@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ..config import check_range
 from ..rewards import COMPONENTS, SpatialThinkerReward
 from .recipe import RECIPE_FILE, TrainRecipe, find_recipe, recipe_from_dict
 from .rewards import reward_config
@@ -28,6 +29,13 @@ class EvalConfig:
     batch_size: int = field(default=8, metadata={"help": "Prompts generated at once."})
     max_new_tokens: int = field(default=1024, metadata={"help": "Longest completion (greedy decoding)."})
     examples: int = field(default=3, metadata={"help": "Completions kept in the report as examples."})
+
+    def __post_init__(self) -> None:
+        if self.limit is not None:
+            check_range("--limit", self.limit, 1)
+        check_range("--batch-size", self.batch_size, 1)
+        check_range("--max-new-tokens", self.max_new_tokens, 1)
+        check_range("--examples", self.examples, 0)
 
 
 def eval_recipe(model: str, recipe: str | None) -> TrainRecipe:

@@ -34,26 +34,35 @@ def resolve_model(name: str) -> str:
     hint = "Pass an existing model folder or a Hub id such as Qwen/Qwen2.5-VL-3B-Instruct."
     if not _HUB_ID.match(name) or name.startswith((".", "/", "~")) or first.is_dir():
         raise DataError(f"model path {name} does not exist", hint)
-    if not on_hub(name):
+    found = on_hub(name)
+    if found is False:
         raise DataError(f"model path {name} does not exist, and no Hub model has that id", hint)
+    if found is None:
+        raise DataError(f"model {name} is not cached locally, and the Hugging Face Hub cannot be reached",
+                        "Download it where there is a network (`hf download ID`, with the same HF_HOME), or pass a local model folder.")
     return name
 
 
-def on_hub(repo_id: str) -> bool:
-    """Whether a Hub model exists (offline: whether the local cache has it); True when the Hub cannot say."""
+def on_hub(repo_id: str) -> bool | None:
+    """Whether a Hub model exists: True when the local cache has it (no request sent) or the Hub says so, False
+    when the Hub says no such model, None when it is not cached and the Hub cannot be reached (or we are offline)."""
     try:
         from huggingface_hub import constants, model_info, try_to_load_from_cache
-        from huggingface_hub.errors import RepositoryNotFoundError
+        from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
     except ImportError:
         return True
+    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+        return True
     if constants.HF_HUB_OFFLINE:
-        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+        return None
     try:
-        model_info(repo_id)
+        model_info(repo_id, timeout=10)
     except RepositoryNotFoundError:
         return False
-    except Exception:  # no connection, rate limits, gated models: let loading report it
+    except HfHubHTTPError:  # rate limits, gated models: the Hub is there; let loading report it
         return True
+    except Exception:  # no connection
+        return None
     return True
 
 

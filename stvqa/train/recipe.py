@@ -186,9 +186,60 @@ def grpo_fields() -> set[str]:
 
 
 def check_trl_keys(recipe: TrainRecipe) -> None:
-    """Every key that is not stvqa's must be a GRPOConfig field (a typo is an error, not a silent no-op)."""
+    """Every key that is not stvqa's must be a GRPOConfig field (a typo is an error, not a silent no-op), with a
+    value of the field's type: TRL does not check them, and `beta=abc` would crash minutes later inside it."""
     unknown = sorted(set(recipe.trl) - grpo_fields())
     if unknown:
         ours = ", ".join(sorted(_FIELDS))
         raise ConfigError(f"unknown recipe keys: {', '.join(unknown)}",
                           f"Use stvqa's keys ({ours}) or fields of TRL's GRPOConfig (see `trl grpo --help`).")
+    from typing import get_type_hints
+
+    from trl import GRPOConfig
+
+    hints = get_type_hints(GRPOConfig)
+    for key, value in recipe.trl.items():
+        if not value_fits(value, hints.get(key, Any)):
+            raise ConfigError(f"{key}={value!r} is not a valid value: TRL's GRPOConfig expects {type_name(hints[key])}",
+                              f"Pass {key}= with a value of that type (key=value on the command line, or in the recipe file).")
+
+
+def value_fits(value: Any, hint: Any) -> bool:
+    """Whether `value` (as YAML read it) fits a dataclass field's type hint; types it cannot judge fit."""
+    import enum
+    import types
+    import typing
+
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(value_fits(value, arm) for arm in args)
+    if hint is type(None):
+        return value is None
+    if origin is typing.Literal:
+        return value in args
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return value in {m.value for m in hint} or value in hint.__members__
+    if origin in (list, tuple, set, typing.Sequence):
+        return isinstance(value, (list, tuple)) and (not args or all(value_fits(v, args[0]) for v in value))
+    if origin is dict or hint is dict:
+        return isinstance(value, dict)
+    return True
+
+
+def type_name(hint: Any) -> str:
+    """`float | None` -> 'a float or None' (for messages)."""
+    import typing
+
+    arms = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, __import__("types").UnionType) else (hint,)
+    names = ["None" if a is type(None) else getattr(a, "__name__", str(a)) for a in arms]
+    return " or ".join(f"a {n}" if n != "None" else n for n in names)

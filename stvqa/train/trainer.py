@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
-from .data import load_split, prepare
+from .data import check_source, load_split, prepare
 from .models import check_devices, check_report_to, load_processor, resolve_model, set_pixel_bounds, tame_libraries
 from .recipe import RECIPE_FILE, TrainRecipe, check_trl_keys, save_recipe
 from .rewards import reward_funcs
@@ -89,6 +89,7 @@ def train(dataset: str, recipe: TrainRecipe, output_dir: Path, resume: bool | st
     recipe (`stvqa_recipe.yaml`) and the log history (`train_log.json`) in `output_dir`."""
     # Everything a user can get wrong is checked before a model or a dataset is loaded.
     check_trl_keys(recipe)
+    check_source(dataset)  # a dataset that is not there is said before the model is looked up (which may ask the Hub)
     model = resolve_model(recipe.model)
     bf16 = check_devices(recipe.bf16, recipe.use_vllm)
     check_report_to(recipe.report_targets)

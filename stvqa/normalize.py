@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .config import check_range
 from .names import AliasMap, id_stem, normalize_text
 from .sources.base import RawScene
 
@@ -21,6 +22,10 @@ class NormalizeConfig:
         metadata={"help": "Merge two objects of the same name whose boxes overlap at least this much (IoU); 1.0 disables."},
     )
     min_box_side: float = field(default=1.0, metadata={"help": "Drop boxes narrower or shorter than this many pixels after clipping."})
+
+    def __post_init__(self) -> None:
+        check_range("--dedup-iou", self.dedup_iou, 0.0, 1.0)  # an IoU above 1 merges nothing, as 1.0 does: say so, not silently
+        check_range("--min-box-side", self.min_box_side, 0.0)
 
 
 def iou(a: tuple[float, ...] | list[float], b: tuple[float, ...] | list[float]) -> float:

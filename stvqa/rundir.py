@@ -265,8 +265,14 @@ class RunDir:
         """Hold the run for one process; a second one is told which process has it. Killed runs' temporaries go."""
         import fcntl
 
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.file(LOCK), "a+") as handle:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.file(LOCK), "a+")
+        except OSError as exc:
+            raise DataError(f"{self.path} cannot be written ({exc.strerror.lower() if exc.strerror else exc}), and this command writes into the run",
+                            "Copy the run to a folder you can write to (cp -r), or read it with `stvqa export RUN --out DIR`, "
+                            "which writes nothing into the run.") from None
+        with handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -38,6 +38,9 @@ SCENES_SCHEMA = pa.schema([
 ])
 RECORD_INDEX = "record_index"  # the record's position in the source files: shards merge back into this order
 BATCH_ROWS = 2048
+# Repairs that lose something of an image (`--verbose` names the image); the others only tidy it.
+LOGGED_DROPS = ("object_without_name", "object_invalid_box", "object_zero_area", "object_duplicate_id", "relationship_missing_object",
+                "relationship_without_predicate", "image_size_unknown")
 ALIAS_FILES = {"objects": ("object_alias.txt",), "predicates": ("relationship_alias.txt", "predicate_alias.txt")}
 
 
@@ -75,6 +78,7 @@ def canonical_scenes(raw_scenes: Iterable[RawScene], source: str, aliases: Alias
     shard = Shard.parse(cfg.shard) if cfg.shard else None
     kept = 0
     seen: set[str] = set()
+    verbose = log.isEnabledFor(logging.INFO)  # --verbose: what was dropped from each image, image by image
     for index, raw in enumerate(raw_scenes):
         if cfg.limit is not None and kept >= cfg.limit:
             break
@@ -89,7 +93,11 @@ def canonical_scenes(raw_scenes: Iterable[RawScene], source: str, aliases: Alias
             continue
         seen.add(raw.image_id)
         stats["images_read"] += 1
-        scene = normalize_scene(raw, source, aliases, cfg.normalize, stats)
+        repairs: Counter = Counter()
+        scene = normalize_scene(raw, source, aliases, cfg.normalize, repairs)
+        stats.update(repairs)
+        if verbose and (dropped := {k: n for k, n in repairs.items() if k in LOGGED_DROPS}):
+            log.info("image %s: %s", raw.image_id, ", ".join(f"{n} {k}" for k, n in sorted(dropped.items())))
         if scene is None:
             continue
         if cfg.validate_every and kept % cfg.validate_every == 0:

@@ -128,7 +128,7 @@ PREVIOUS = {"p", "\x1b[D", "\xe0K", "h"}
 JUMP = {"g", "j"}
 QUIT = {"q", "Q", "\x1b", "\x03"}
 ENTER = {"\r", "\n"}
-HELP = "n/space/→ next · p/← previous · g NUMBER Enter jump · q quit"
+HELP = "n/space/→ next · p/← previous · g NUMBER Enter jump to #NUMBER · q quit"
 
 
 def terminal_keys() -> Callable[[], str]:
@@ -180,10 +180,13 @@ def browse(console: Console, samples: Samples, rows: list[dict], keys: Callable[
             position, message = (position + 1, "") if position + 1 < len(rows) else (position, "(the last sample)")
         elif key in PREVIOUS:
             position, message = (position - 1, "") if position > 0 else (position, "(the first sample)")
-        elif key in JUMP:
+        elif key in JUMP:  # to the row number the titles show (#12), as --index takes it
             number = _number(console, keys)
-            if number is not None:
-                position = max(0, min(number, len(rows)) - 1)
+            found = next((i for i, r in enumerate(rows) if r.get("row") == number), None)
+            if found is not None:
+                position = found
+            elif number is not None:
+                message = f"(#{number} is not in this selection)"
         else:
             message = f"(unknown key {key!r})"
     return shown

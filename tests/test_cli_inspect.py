@@ -138,8 +138,13 @@ def test_browse_with_scripted_keys(run) -> None:
     text = console.export_text()
     order = [line.split(" of ")[0].strip() for line in text.splitlines() if " of 5  (" in line]
     assert order == ["1", "2", "3", "2"]
-    jumped = views.browse(recording(), samples, rows, iter(["g", "4", "\r", "\x1b[D", "n", "n", "n"]).__next__)
-    assert jumped == [0, 3, 2, 3, 4, 4]  # jump to the 4th, ←, then next until the last; the keys running out quits
+    assert [r["row"] for r in rows] == [0, 1, 2, 3, 4]
+    jumped = views.browse(recording(), samples, rows, iter(["g", "3", "\r", "\x1b[D", "n", "n", "n"]).__next__)
+    assert jumped == [0, 3, 2, 3, 4, 4]  # jump to #3 (as titles number rows), ←, then next until the last; the keys running out quits
+    later = [r for r in samples.rows if r["row"] >= 10][:3]
+    console = recording()
+    assert views.browse(console, samples, later, iter(["g", "11", "\r", "g", "2", "\r"]).__next__) == [0, 1, 1]
+    assert "(#2 is not in this selection)" in " ".join(console.export_text().split())
 
 
 def test_browse_from_the_command_line(run, monkeypatch) -> None:

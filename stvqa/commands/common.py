@@ -87,6 +87,8 @@ class StvqaGroup(typer.core.TyperGroup):
             code = super().main(*args, **kwargs)
         except _CLICK_ERRORS as exc:
             ctx = getattr(exc, "ctx", None)
+            if not exc.format_message().strip():  # `stvqa` alone: the help was shown, and there is nothing more to say
+                raise SystemExit(0) from None
             report_error(exc.format_message(), f"See `{ctx.command_path if ctx else 'stvqa'} --help`.")
             raise SystemExit(USER_MISTAKE) from None
         except _ABORTS:
@@ -106,6 +108,7 @@ def load_config_defaults(ctx: typer.Context, param, value: Path | None) -> Path 
         return value
     import yaml
 
+    value = find_config(value)
     try:
         data = load_yaml(value.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -123,6 +126,22 @@ def load_config_defaults(ctx: typer.Context, param, value: Path | None) -> Path 
     ctx.default_map = {**(ctx.default_map or {}), **data}
     ctx.meta[CONFIG_FILE] = value
     return value
+
+
+def find_config(value: Path) -> Path:
+    """A config file: the path given, else one of the configs that ship with stvqa (`pipelines/`), named with or
+    without the folder and the `.yaml` (`--config stvqa-7k` works from any folder, and in an installed wheel)."""
+    if value.expanduser().exists():
+        return value.expanduser()
+    from ..resources import resource_dir
+
+    shipped = resource_dir("pipelines")
+    stem = value.name.removesuffix(".yaml").removesuffix(".yml")
+    candidate = shipped / f"{stem}.yaml"
+    if len(value.parts) <= 2 and candidate.is_file():
+        return candidate
+    names = ", ".join(sorted(p.stem for p in shipped.glob("*.yaml") if not p.stem.startswith("grpo_")))
+    raise typer.BadParameter(f"{value} does not exist (the configs that ship with stvqa: {names})")
 
 
 def load_yaml(text: str) -> Any:

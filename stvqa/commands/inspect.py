@@ -27,7 +27,7 @@ def inspect(
     random: Random = False,
     seed: Seed = 0,
     limit: Limit = None,
-    browse: Annotated[bool, typer.Option("--browse", help="Page through the selection with the keyboard: n/space/→ next, p/← previous, g NUMBER Enter jump, q quit.")] = False,
+    browse: Annotated[bool, typer.Option("--browse", help="Page through the selection with the keyboard: n/space/→ next, p/← previous, g NUMBER Enter jump to #NUMBER (the row number in the titles), q quit.")] = False,
 ) -> None:
     """Show samples: the image with the subgraph's boxes, the question, the options with the answer marked ✓,
     category, level, rating, verification and the subgraph, one object per line (3 samples unless --limit)."""

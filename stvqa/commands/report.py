@@ -92,10 +92,19 @@ def _llm_line(result: StageResult) -> None:
         console.print(f"[yellow]incomplete:[/] {result.name}: {result.record['incomplete']}", highlight=False)
 
 
+def _repairs_line(result: StageResult) -> None:
+    """What loading repaired or dropped inside the images it kept (boxes clipped, objects without a name, ...)."""
+    counters = result.record.get("stats", {}).get("counters", {})
+    repairs = {k: n for k, n in counters.items() if n and k.startswith(("object_", "box_", "relationship_", "predicate_", "image_size_"))}
+    if result.name == "load" and repairs and not result.skipped:
+        console.print(f"load repairs: {_top(repairs, 6)} (per image with --verbose; all in manifest.json)", highlight=False)
+
+
 def print_build_summary(results: list[StageResult], run: RunDir) -> None:
     for result in results:
         _status(result)
         _llm_line(result)
+        _repairs_line(result)
     console.print(stage_table(results, f"rows per stage ({run.path})"))
     funnel = next((r.record["funnel"] for r in results if r.record.get("funnel")), None)
     if funnel and len(funnel["steps"]) > 2:  # more than the default dedup: the curation the user asked for

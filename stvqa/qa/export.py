@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -257,7 +257,7 @@ class ShardWriter:
 
 
 def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any]], data_dir: Path | None, out_dir: Path,
-                   cfg: ExportConfig, stats: Counter) -> tuple[list[dict], dict[str, Counter]]:
+                   cfg: ExportConfig, stats: Counter, advance: Callable[[int], None] | None = None) -> tuple[list[dict], dict[str, Counter]]:
     """Write the splits while streaming through the scenes (so image bytes are held one image at a time).
     Returns the rejected samples (images missing or undecodable, with `reject_reason`) and per-split counts
     (by category, level, answer letter and generator) for the card; `stats` gets rows and files per split."""
@@ -271,6 +271,8 @@ def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any
         image_samples = by_image.pop(scene["image_id"], None)
         if not image_samples:
             continue
+        if advance:
+            advance(1)
         try:
             if cfg.embed_images:
                 image, width, height = prepare_image(read_image(scene, data_dir), cfg.max_pixels, cfg.jpeg_quality)

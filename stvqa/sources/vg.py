@@ -151,6 +151,12 @@ def _url_folder(url: Any) -> str | None:
     return None
 
 
+def count_records(data_dir: Path) -> int | None:
+    """Images in `image_data.json` (one record per image, as in objects.json), or None without it."""
+    path = data_dir / "image_data.json"
+    return sum(1 for _ in iter_json_array(path)) if path.is_file() else None
+
+
 def load_image_data(path: Path | None) -> dict[str, tuple[int | None, int | None, str | None]]:
     """image id -> (width, height, folder from the URL); small enough to hold (about 15 MB for all of VG)."""
     if path is None or not path.exists():

@@ -41,6 +41,23 @@ def input_files(data_dir: Path) -> list[Path]:
                   and not written_by_stvqa(p.parent))
 
 
+def count_records(data_dir: Path) -> int:
+    """Rows of every input file: Parquet from its metadata, JSONL by its non-empty lines."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for path in input_files(data_dir):
+        if path.suffix == ".parquet":
+            try:
+                total += pq.ParquetFile(path).metadata.num_rows
+            except Exception:  # a damaged file is reported when it is read
+                pass
+        else:
+            with open(path, "rb") as f:
+                total += sum(1 for line in f if line.strip())
+    return total
+
+
 def check_layout(data_dir: Path) -> None:
     if not data_dir.is_dir():
         raise DataError(f"data dir {data_dir} does not exist", DOWNLOAD_HINT)

@@ -43,11 +43,17 @@ class BuildConfig:
 
 def check(cfg: BuildConfig, out: Path | None = None) -> None:
     """Refuse a bad config before anything runs (each stage's own check), and a run directory that overlaps
-    the data dir: a build would read its own outputs as input."""
+    the data dir."""
     for stage in BUILD:
         if stage.check:
             stage.check(cfg.of(stage))
-    if out is not None and cfg.load.data_dir is not None:
+    if out is not None:
+        check_out(cfg, out)
+
+
+def check_out(cfg: BuildConfig, out: Path) -> None:
+    """A run directory must not overlap the data dir: a build would read its own outputs as input."""
+    if cfg.load.data_dir is not None:
         run, data = Path(out).expanduser().resolve(), Path(cfg.load.data_dir).expanduser().resolve()
         if run.is_relative_to(data) or data.is_relative_to(run):
             where = "is the data dir" if run == data else "is inside the data dir" if run.is_relative_to(data) else "contains the data dir"
@@ -58,7 +64,7 @@ def check(cfg: BuildConfig, out: Path | None = None) -> None:
 def build(run: RunDir, cfg: BuildConfig, progress: Progress | None = None, force: bool = False) -> list[StageResult]:
     """load -> generate -> verify -> debias -> filter -> export, each skipped when its inputs and config are unchanged."""
     assert {f.name for f in fields(BuildConfig)} == {s.name for s in BUILD}, "every stage needs a config"
-    check(cfg, run.path)
+    check_out(cfg, run.path)
     return run_stages(run, [(stage, cfg.of(stage)) for stage in BUILD], progress, force)
 
 

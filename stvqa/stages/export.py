@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from pathlib import Path
 
@@ -22,7 +23,9 @@ from ..scenes import iter_scene_file
 from .load import SCENES_FILE
 from .filter import QA_FILTERED_FILE
 
+log = logging.getLogger(__name__)
 DATASET_DIR = "dataset"
+TINIEST_USEFUL_PIXELS = 28 * 28  # one patch of Qwen2.5-VL's vision encoder
 SIDE_REJECTS_FILE = "stvqa_rejects.parquet"  # an export to another folder keeps its rejects there, not in the run
 
 
@@ -78,15 +81,25 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
     data_dir = Path(load.get("data_dir", io.run.path))
     target = target_of(io.run.path, cfg)
     check_target(target, io.run.path, data_dir, cfg)
+    warn_about(cfg)
     remove_temporaries(target.parent, prefix=f".{target.name}.")  # what a killed export left beside its target
     samples = pl.read_parquet(io.path(QA_FILTERED_FILE)).to_dicts()
+    repeated = [sid for sid, n in Counter(s["sample_id"] for s in samples).items() if n > 1]
+    if repeated:  # two rows under one id would be one training example twice, and break every join on the id
+        raise DataError(f"{len(repeated):,} sample ids occur more than once in {QA_FILTERED_FILE} (e.g. {repeated[0]})",
+                        "Rebuild the run with --force; if it persists, report it with the command that built the run.")
     stats: Counter = Counter()
     tmp = io.output(str(target), directory=True)
     columns = ["image_id", "width", "height", "image_path", "image_status", "image_bytes"]
-    rejects, counts = export_dataset(samples, iter_scene_file(io.path(SCENES_FILE), columns=columns), data_dir, tmp, cfg, stats)
+    task = io.task("images", len({s["image_id"] for s in samples}))
+    try:
+        rejects, counts = export_dataset(samples, iter_scene_file(io.path(SCENES_FILE), columns=columns), data_dir, tmp, cfg, stats, task.advance)
+    finally:
+        task.close()
     info = {"source": load.get("source"), "seed": cfg.seed, "val_split": cfg.val_split, "max_pixels": cfg.max_pixels, "layout": cfg.layout,
             "stvqa_version": __version__, "name": f"stvqa {load.get('source', '')} spatial VQA".replace("  ", " ")}
-    exported = [r for r in samples if r["sample_id"] not in {x["sample_id"] for x in rejects}]
+    rejected = {x["sample_id"] for x in rejects}
+    exported = [r for r in samples if r["sample_id"] not in rejected]
     audit = blind_audit(exported) if exported else None
     funnel = (io.run.record("filter") or {}).get("funnel")
     (tmp / "README.md").write_text(dataset_card(counts, info, format_blind_report(audit) if audit else None,
@@ -104,6 +117,15 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
 
 def outputs(cfg: ExportConfig) -> tuple[str, ...]:
     return (str(Path(cfg.out).expanduser().resolve()),) if cfg.out else (DATASET_DIR,)
+
+
+def warn_about(cfg: ExportConfig) -> None:
+    """Settings that are valid but almost certainly not what was meant."""
+    if cfg.val_split == 1.0:
+        log.warning("--val-split 1 puts every image into the val split: the train split will be empty")
+    if cfg.max_pixels is not None and cfg.max_pixels < TINIEST_USEFUL_PIXELS:
+        side = round(cfg.max_pixels ** 0.5)
+        log.warning("--max-pixels %s leaves images of about %s×%s pixels: less than one 28×28 patch of Qwen2.5-VL", cfg.max_pixels, side, side)
 
 
 STAGE = Stage("export", export, ExportConfig, reads=(SCENES_FILE, QA_FILTERED_FILE), outputs_of=outputs, ledger=ledger,

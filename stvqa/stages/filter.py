@@ -86,7 +86,8 @@ def check(cfg: FilterConfig) -> None:
     if len(set(cfg.judges)) != len(cfg.judges):
         raise ConfigError("a --judge is given twice", "Name each judge once, e.g. --judge vlm --judge blind.")
     if cfg.judges and (cfg.llm is None or not (cfg.llm.model or (cfg.judges == ("policy",) and cfg.policy_model))):
-        raise ConfigError("--judge needs a model", "Pass --model NAME (and --base-url URL for a local server), e.g. --model gpt-4o-mini.")
+        raise ConfigError("--judge needs a model", "Name it: `stvqa filter --model NAME` or `stvqa build --judge-model NAME` "
+                                                   "(and the base URL for a local server), e.g. gpt-4o-mini.")
     if cfg.rule not in RULES:
         raise ConfigError(f"unknown --rule {cfg.rule!r}", "Choose threshold (with --min-consistency) or any (the paper's rule).")
     bad_levels = [lv for lv in cfg.levels if lv not in LEVELS]

@@ -66,12 +66,20 @@ def input_files(cfg: LoadConfig) -> list[Path]:
     return [p for p in (*source.input_files(folder), *_alias_files(cfg)) if p is not None]
 
 
+def expected_records(cfg: LoadConfig, folder: Path) -> int | None:
+    """How many records the load will read, where the source can tell cheaply (the progress total)."""
+    count = SOURCES[cfg.source].count_records(folder)
+    if count is None or cfg.limit is None:
+        return count
+    return None if cfg.shard else min(count, cfg.limit)
+
+
 def load(io: StageIO, cfg: LoadConfig) -> Outcome:
     folder = cfg.folder()
     stats: Counter = Counter()
     object_aliases, predicate_aliases = _alias_files(cfg)
     aliases = AliasMap.from_files(object_aliases, predicate_aliases)
-    task = io.task("scene graphs")
+    task = io.task("scene graphs", expected_records(cfg, folder))
     scenes = canonical_scenes(SOURCES[cfg.source].iter_scenes(folder, stats), cfg.source, aliases, cfg, stats, task.advance)
     rows = write_scenes(scenes, io.output(SCENES_FILE))
     task.close()

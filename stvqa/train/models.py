@@ -38,8 +38,8 @@ def resolve_model(name: str) -> str:
     if found is False:
         raise DataError(f"model path {name} does not exist, and no Hub model has that id", hint)
     if found is None:
-        raise DataError(f"model {name} is not cached locally, and the Hugging Face Hub cannot be reached",
-                        "Download it where there is a network (`hf download ID`, with the same HF_HOME), or pass a local model folder.")
+        raise DataError(f"model path {name} does not exist, and no Hub model of that id is cached locally (the Hub cannot be reached)",
+                        "Pass a local model folder, or download the model where there is a network (`hf download ID`, same HF_HOME).")
     return name
 
 

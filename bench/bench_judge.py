@@ -50,16 +50,16 @@ sys.path.insert(0, str(HERE))
 import openai  # noqa: E402
 import polars as pl  # noqa: E402
 
-from stvqa.judge.prompt import KINDS, judge_image, messages, try_order  # noqa: E402
+from stvqa.stages.filter.judges.prompt import KINDS, judge_image, messages, try_order  # noqa: E402
 from stvqa.llm.config import LLMConfig  # noqa: E402
 from stvqa.llm.fake_server import ChatServer, FakeReply  # noqa: E402
-from stvqa.qa import curate  # noqa: E402
-from stvqa.qa.export import read_image  # noqa: E402
+from stvqa.stages.filter import curate  # noqa: E402
+from stvqa.stages.export.parquet import read_image  # noqa: E402
 from stvqa.records import LETTERS  # noqa: E402
-from stvqa.rundir import RunDir  # noqa: E402
-from stvqa.runner import run_stages  # noqa: E402
-from stvqa.scenes import iter_scene_file  # noqa: E402
-from stvqa.stages import debias, filter as filter_stage, generate, load, verify  # noqa: E402
+from stvqa.pipeline.rundir import RunDir  # noqa: E402
+from stvqa.pipeline.runner import run_stages  # noqa: E402
+from stvqa.stages.load.scenes import iter_scene_file  # noqa: E402
+from stvqa.stages import stage  # noqa: E402
 from stvqa.stages.filter import FilterConfig  # noqa: E402
 from stvqa.stages.load import LoadConfig  # noqa: E402
 
@@ -108,8 +108,7 @@ def build_base(work: Path, questions: int) -> tuple[Path, Path]:
     write_images(data_dir)
     base = work / f"judge-base-{questions}"
     load_cfg = LoadConfig(source="vg", data_dir=str(data_dir))
-    stages = [(load.STAGE, load_cfg), (generate.STAGE, generate.STAGE.config()), (verify.STAGE, verify.STAGE.config()),
-              (debias.STAGE, debias.STAGE.config())]
+    stages = [(stage(s), load_cfg if s == "load" else stage(s).config()) for s in ("load", "generate", "verify", "debias")]
     run_stages(RunDir.open(base), stages)
     if not (base / "qa_debiased.full.parquet").exists():
         shutil.copy(base / "qa_debiased.parquet", base / "qa_debiased.full.parquet")
@@ -180,7 +179,7 @@ def key_and_cache_costs(requests: list[tuple[list[dict], int]], work: Path) -> d
     the messages with their data URL, SHA-256) and a cache miss and write in a fresh SQLite file."""
     from stvqa.llm.cache import ResponseCache, request_key
     from stvqa.llm.config import params_of
-    from stvqa.rundir import canonical_json
+    from stvqa.pipeline.rundir import canonical_json
 
     params = params_of(LLMConfig())
     sample = requests[:200]
@@ -326,7 +325,7 @@ def stvqa_run(url: str, base: Path, run_path: Path, concurrency: int, k: int, ma
     if profile is not None:
         profile.enable()
     try:
-        [result] = run_stages(RunDir.open(run_path), [(filter_stage.STAGE, cfg)], force=True)
+        [result] = run_stages(RunDir.open(run_path), [(stage("filter"), cfg)], force=True)
     finally:
         if profile is not None:
             profile.disable()
@@ -366,8 +365,7 @@ def report_payload(work: Path, name: str, load_cfg: LoadConfig, url: str, k: int
     """A small build (template questions) filtered with the vlm judge at 640 and as stored: the
     report's `image_bytes_per_question` for each."""
     base = work / f"judge-payload-{name}"
-    stages = [(load.STAGE, load_cfg), (generate.STAGE, generate.STAGE.config()), (verify.STAGE, verify.STAGE.config()),
-              (debias.STAGE, debias.STAGE.config())]
+    stages = [(stage(s), load_cfg if s == "load" else stage(s).config()) for s in ("load", "generate", "verify", "debias")]
     run_stages(RunDir.open(base), stages)
     out = {}
     for side in (640, None):

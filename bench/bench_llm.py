@@ -37,12 +37,12 @@ import polars as pl  # noqa: E402
 
 from stvqa.llm.config import LLMConfig  # noqa: E402
 from stvqa.llm.fake_server import ChatServer, FakeReply  # noqa: E402
-from stvqa.qa.config import GenerateConfig  # noqa: E402
-from stvqa.qa.hashing import unit  # noqa: E402
-from stvqa.qa.llm_prompt import messages, slots  # noqa: E402
-from stvqa.qa.templates import generate_for_scene  # noqa: E402
-from stvqa.rundir import RunDir  # noqa: E402
-from stvqa.scenes import iter_scene_file  # noqa: E402
+from stvqa.stages.generate.config import GenerateConfig  # noqa: E402
+from stvqa.hashing import unit  # noqa: E402
+from stvqa.stages.generate.llm_prompt import messages, slots  # noqa: E402
+from stvqa.stages.generate.templates import generate_for_scene  # noqa: E402
+from stvqa.pipeline.rundir import RunDir  # noqa: E402
+from stvqa.stages.load.scenes import iter_scene_file  # noqa: E402
 from stvqa.stages import BuildConfig, build  # noqa: E402
 from stvqa.stages.load import LoadConfig  # noqa: E402
 
@@ -160,7 +160,7 @@ def main() -> None:
     # The scenes as stvqa loads them, and the very prompts its generator sends, for the other two clients.
     scenes_run = args.work / "llm-scenes"
     shutil.rmtree(scenes_run, ignore_errors=True)
-    from stvqa.runner import run_stages
+    from stvqa.pipeline.runner import run_stages
     from stvqa.stages import load
 
     run_stages(RunDir.open(scenes_run), [(load.STAGE, LoadConfig(source="vg", data_dir=str(data_dir), limit=args.requests))])

@@ -26,9 +26,9 @@ sys.path.insert(0, str(HERE))
 
 def run_streaming(data_dir: Path, out: Path) -> dict:
     from stvqa.names import AliasMap
-    from stvqa.scenes import canonical_scenes, write_scenes
+    from stvqa.stages.load.scenes import canonical_scenes, write_scenes
     from stvqa.stages.load import LoadConfig
-    from stvqa.sources.vg import iter_vg
+    from stvqa.stages.load.sources.vg import iter_vg
 
     stats: Counter = Counter()
     rows = write_scenes(canonical_scenes(iter_vg(data_dir, stats), "vg", AliasMap(), LoadConfig(), stats), out)
@@ -38,9 +38,9 @@ def run_streaming(data_dir: Path, out: Path) -> dict:
 def run_baseline(data_dir: Path, out: Path) -> dict:
     """Whole-file json.load, then the very same per-image join, normalisation and writer."""
     from stvqa.names import AliasMap
-    from stvqa.scenes import canonical_scenes, write_scenes
+    from stvqa.stages.load.scenes import canonical_scenes, write_scenes
     from stvqa.stages.load import LoadConfig
-    from stvqa.sources.vg import ImageIndex, _scene, record_image_id
+    from stvqa.stages.load.sources.vg import ImageIndex, _scene, record_image_id
 
     objects = json.load(open(data_dir / "objects.json"))
     relationships = {record_image_id(r): r for r in json.load(open(data_dir / "relationships.json"))}

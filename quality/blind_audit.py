@@ -19,8 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
-from stvqa.qa.blind import blind_audit, excess_by_chance, format_blind_report
-from stvqa.sources.sample import N_IMAGES
+from stvqa.blind import blind_audit, excess_by_chance, format_blind_report
+from stvqa.stages.load.sources.sample import N_IMAGES
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("STVQA_SHARED", HERE.parent.parent / "shared"))

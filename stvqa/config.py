@@ -30,6 +30,44 @@ def key_dict(cfg: Any) -> Any:
     return cfg
 
 
+def dataclass_in(hint: Any) -> type | None:
+    """The dataclass a field's type names, itself or inside `X | None`."""
+    import typing
+
+    if is_dataclass(hint) and isinstance(hint, type):
+        return hint
+    return next((a for a in typing.get_args(hint) if is_dataclass(a) and isinstance(a, type)), None)
+
+
+def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """A config dataclass from its `dataclasses.asdict` form (a manifest record): nested configs rebuilt, lists
+    back to tuples where the field is a tuple, keys it does not know (written by another version) ignored."""
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value, inner = data[f.name], dataclass_in(hints[f.name])
+        if inner is not None and isinstance(value, dict):
+            value = config_from_dict(inner, value)
+        elif isinstance(value, list) and _is_tuple(hints[f.name]):
+            value = _tuples(value)
+        values[f.name] = value
+    return cls(**values)
+
+
+def _is_tuple(hint: Any) -> bool:
+    import typing
+
+    return hint is tuple or typing.get_origin(hint) is tuple or any(_is_tuple(a) for a in typing.get_args(hint) if a is not type(None))
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
 def check_range(flag: str, value: Any, low: float | None = None, high: float | None = None) -> None:
     """One message for every out-of-range value, whether it came from a flag or a --config file."""
     if isinstance(value, float) and not math.isfinite(value):

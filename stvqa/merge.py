@@ -9,32 +9,26 @@ tables; the export then runs on the merged run. This is the scale-out path: shar
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import fields, is_dataclass
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, get_args, get_type_hints
+from typing import Any, get_type_hints
 
 import polars as pl
 import pyarrow.parquet as pq
 
+from .config import dataclass_in
 from .errors import DataError
-from .rundir import RunDir, canonical_json, commit, discard, sha256_text, temp_file
-from .runner import Stage, StageResult, config_dict
-from .scenes import RECORD_INDEX, Shard
+from .pipeline.rundir import RunDir, canonical_json, commit, discard, sha256_text, temp_file
+from .pipeline.runner import Stage, StageResult
+from .stages.load.scenes import RECORD_INDEX, Shard
 from .stages.load import SCENES_FILE
-from .stages import BUILD, BuildConfig
+from .stages import BUILD, recorded_config
 
 # The stages that work image by image are concatenated; the ones after them (they look at the whole
 # table, or write the dataset) run on the merged run.
 MERGED_STAGES = tuple(s for s in BUILD if s.name in ("load", "generate", "verify"))
 LATER_STAGES = tuple(s for s in BUILD if s not in MERGED_STAGES)
 _ROW, _STAGE_RANK = "_merge_row", "_merge_stage_rank"
-
-
-def _dataclass_of(hint: Any) -> type | None:
-    """The dataclass inside a field's type (`LLMConfig | None` -> LLMConfig)."""
-    if is_dataclass(hint):
-        return hint
-    return next((a for a in get_args(hint) if is_dataclass(a)), None)
 
 
 def key_view(cls: type, config: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +39,7 @@ def key_view(cls: type, config: dict[str, Any]) -> dict[str, Any]:
     for f in fields(cls):
         if not f.metadata.get("key", True) or f.name not in config:
             continue
-        value, inner = config[f.name], _dataclass_of(hints[f.name])
+        value, inner = config[f.name], dataclass_in(hints[f.name])
         view[f.name] = key_view(inner, value) if inner is not None and isinstance(value, dict) else value
     return view
 
@@ -198,10 +192,4 @@ def merge_runs(runs: list[RunDir], out: RunDir, overwrite: bool = False) -> list
 
 def later_stages(run: RunDir) -> list[tuple[Stage, Any]]:
     """The stages after the merged ones, with the settings the shards recorded (defaults where they have none)."""
-    out = []
-    for stage in LATER_STAGES:
-        record = run.record(stage.name)
-        default = BuildConfig().of(stage)
-        cfg = stage.config(**{k: v for k, v in record["config"].items() if k in config_dict(default)}) if record else default
-        out.append((stage, cfg))
-    return out
+    return [(stage, recorded_config(run, stage)) for stage in LATER_STAGES]

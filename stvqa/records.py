@@ -35,12 +35,25 @@ REJECT_COLUMNS: dict[str, pl.DataType] = {"reject_reason": pl.Utf8, "reject_stag
 QA_REQUIRED = ("sample_id", "image_id", "category", "question", "options", "answer", "answer_text", "level", "rating", "focus", "generator")
 
 
+KNOWN_COLUMNS: dict[str, pl.DataType] = {**QA_COLUMNS, **VERIFIED_COLUMNS, **JUDGE_COLUMNS, **REJECT_COLUMNS}
+
+
 def qa_frame(rows: list[dict], *extra: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Rows as a frame with the QA columns (plus `extra` column sets), in that order; other keys are dropped."""
+    """Rows as a frame with the QA columns (plus `extra` column sets), in that order, then any column a stage
+    added (`added_columns`), so that it flows through to the export. Known columns the sets leave out are dropped."""
     schema = dict(QA_COLUMNS)
     for columns in extra:
         schema.update(columns)
-    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+    added = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in KNOWN_COLUMNS]
+    if not added:
+        return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+    names = [*schema, *added]
+    return pl.DataFrame([{k: r.get(k) for k in names} for r in rows], schema_overrides=schema, infer_schema_length=None).select(names)
+
+
+def added_columns(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
+    """The columns of a question table that no stvqa stage defines: a stage of the user's added them."""
+    return {name: dtype for name, dtype in schema.items() if name not in KNOWN_COLUMNS}
 
 
 def option_text(sample: dict) -> str:

@@ -21,12 +21,12 @@ import polars as pl
 
 from .config import check_range
 from .errors import ConfigError, DataError
-from .ownership import is_export
-from .qa.export import ImageProblem, read_image
-from .qa.hashing import permutation
+from .pipeline.ownership import is_export
+from .stages.export.parquet import ImageProblem, read_image
+from .hashing import permutation
 from .records import CATEGORIES, LEVELS
-from .rundir import MANIFEST
-from .runner import REJECTS_FILE
+from .pipeline.rundir import MANIFEST
+from .pipeline.runner import REJECTS_FILE
 from .stages import BUILD
 
 EXPECTED = ("expected a run directory (with manifest.json), a stage Parquet file, "

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from .records import CATEGORIES, LETTERS, LEVELS, RATING_RANGE
-from .runner import REJECTS_FILE
+from .pipeline.runner import REJECTS_FILE
 from .samples import Samples
 from .stages import BUILD
 

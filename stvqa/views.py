@@ -20,7 +20,7 @@ from rich.text import Text
 from .errors import ConfigError
 from .records import LETTERS
 from .render import fit_cells, text_colour_on, colour_for, contact_sheet, objects_table, parse_scene, sample_card, terminal_image
-from .rundir import atomic_path
+from .pipeline.rundir import atomic_path
 from .samples import Samples
 
 IMAGE_CELLS = (60, 30)  # the most columns and rows a terminal picture takes

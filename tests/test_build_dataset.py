@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from stvqa.cli import app
 from stvqa.rewards import score
-from stvqa.sources.sample import write_sample
+from stvqa.stages.load.sources.sample import write_sample
 
 runner = CliRunner()
 
@@ -282,14 +282,14 @@ def test_real_vg_sample_produces_questions(real_vg_dir, tmp_path) -> None:
 def test_large_splits_are_sharded_and_read_back_whole(tmp_path, sample_run) -> None:
     from datasets import load_dataset
 
-    from stvqa.qa.export import ExportConfig
-    from stvqa.rundir import RunDir
-    from stvqa.runner import run_stages
-    from stvqa.stages import export
+    from stvqa.stages.export.parquet import ExportConfig
+    from stvqa.pipeline.rundir import RunDir
+    from stvqa.pipeline.runner import run_stages
+    from stvqa.stages import stage
 
     run = RunDir(sample_run[0])
     out = tmp_path / "sharded"
-    run_stages(run, [(export.STAGE, ExportConfig(shard_bytes=200_000, out=str(out)))])
+    run_stages(run, [(stage("export"), ExportConfig(shard_bytes=200_000, out=str(out)))])
     files = sorted(p.name for p in (out / "data").glob("train-*.parquet"))
     assert len(files) > 2 and all(f.endswith(f"-of-{len(files):05d}.parquet") for f in files)
     assert not list((out / "data").glob(".*"))  # no temporary shards left behind

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from stvqa.cli import app
 from stvqa.focus import INTERACTION_PREDICATES
-from stvqa.sources.sample import N_IMAGES
+from stvqa.stages.load.sources.sample import N_IMAGES
 
 runner = CliRunner()
 
@@ -200,7 +200,7 @@ def test_verbose_adds_the_traceback(tmp_path) -> None:
 
 
 def test_images_added_later_rerun_the_load(tmp_path) -> None:
-    from stvqa.sources.sample import write_sample
+    from stvqa.stages.load.sources.sample import write_sample
 
     data = tmp_path / "vg"
     write_sample(data, n_images=3)

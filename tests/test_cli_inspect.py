@@ -14,7 +14,7 @@ from stvqa.cli import app
 from stvqa.records import LETTERS
 from stvqa.render import PALETTE
 from stvqa.samples import open_samples, select
-from stvqa.sources.sample import write_sample
+from stvqa.stages.load.sources.sample import write_sample
 
 runner = CliRunner()
 

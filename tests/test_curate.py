@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stvqa.cli import app
-from stvqa.qa.curate import balance_letters, category_quotas, dedup, letter_distribution, normalise_question, select
+from stvqa.stages.filter.curate import balance_letters, category_quotas, dedup, letter_distribution, normalise_question, select
 from stvqa.records import LETTERS, PAPER_MIX
 
 

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stvqa.cli import app
-from stvqa.sources.sample import write_sample
+from stvqa.stages.load.sources.sample import write_sample
 
 runner = CliRunner()
 
@@ -271,13 +271,13 @@ def test_every_slow_stage_reports_progress_with_a_total_when_output_is_a_file(tm
     import io
 
     from stvqa.progress import PlainProgress
-    from stvqa.rundir import RunDir
+    from stvqa.pipeline.rundir import RunDir
     from stvqa.stages import BuildConfig, build
 
     stream = io.StringIO()
     build(RunDir.open(tmp_path / "run"), BuildConfig(), PlainProgress(stream, interval=0))
     finals = {line.split("]")[0].strip("["): line for line in stream.getvalue().splitlines() if "] done:" in line}
-    from stvqa.sources.sample import N_IMAGES
+    from stvqa.stages.load.sources.sample import N_IMAGES
 
     assert f"done: {N_IMAGES}/{N_IMAGES} " in finals["load: scene graphs"]  # counted from image_data.json before reading
     assert "export: images" in finals and "/" in finals["export: images"].split("done:")[1].split(" at ")[0]

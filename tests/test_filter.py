@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stvqa.cli import app
-from stvqa.judge.parse import parse_choice
+from stvqa.stages.filter.judges.parse import parse_choice
 from stvqa.llm.fake_server import ChatServer, FakeReply
 
 

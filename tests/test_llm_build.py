@@ -19,7 +19,7 @@ from llm_fakes import prompt_of, questions, valid
 from stvqa.cli import app
 from stvqa.llm.cache import ResponseCache
 from stvqa.llm.fake_server import ChatServer, FakeReply
-from stvqa.sources.sample import N_IMAGES
+from stvqa.stages.load.sources.sample import N_IMAGES
 
 IMAGES = N_IMAGES  # the bundled sample: one request per image
 
@@ -230,9 +230,9 @@ def test_progress_shows_requests_retries_rejects_and_cost(tmp_path) -> None:
 
     from stvqa.llm.config import LLMConfig
     from stvqa.progress import PlainProgress
-    from stvqa.qa.config import GenerateConfig
-    from stvqa.rundir import RunDir
-    from stvqa.runner import run_stages
+    from stvqa.stages.generate.config import GenerateConfig
+    from stvqa.pipeline.rundir import RunDir
+    from stvqa.pipeline.runner import run_stages
     from stvqa.stages import generate, load
     from stvqa.stages.load import LoadConfig
 

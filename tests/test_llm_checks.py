@@ -7,8 +7,8 @@ import json
 import pytest
 
 from stvqa.llm.client import Reply
-from stvqa.qa.llm_checks import absent_names, named_objects
-from stvqa.qa.llm_generator import reply_error, rows_from_reply
+from stvqa.stages.generate.llm_checks import absent_names, named_objects
+from stvqa.stages.generate.llm_writer import reply_error, rows_from_reply
 
 SCENE = {"image_id": "7", "width": 100, "height": 100, "relationships": [],
          "objects": [{"id": "man.1", "name": "man", "bbox": [0, 0, 20, 60]}, {"id": "pillow.1", "name": "pillow", "bbox": [50, 50, 70, 60]},

@@ -1,8 +1,8 @@
 from collections import Counter
 
 from stvqa.names import AliasMap
-from stvqa.normalize import NormalizeConfig, normalize_scene
-from stvqa.sources.base import RawObject, RawRelationship, RawScene
+from stvqa.stages.load.normalize import NormalizeConfig, normalize_scene
+from stvqa.stages.load.sources.base import RawObject, RawRelationship, RawScene
 
 
 def scene(objects, relationships=(), width=100, height=80) -> RawScene:

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stvqa.cli import app
-from stvqa.sources.sample import write_sample
+from stvqa.stages.load.sources.sample import write_sample
 
 runner = CliRunner()
 
@@ -57,7 +57,7 @@ def test_export_overwrite_refuses_a_folder_with_the_users_files_beside_an_export
 
 
 def test_a_readme_with_the_mark_does_not_make_a_folder_replaceable(run, tmp_path) -> None:
-    from stvqa.ownership import EXPORT_MARK
+    from stvqa.pipeline.ownership import EXPORT_MARK
 
     target = tmp_path / "notes"
     target.mkdir()

@@ -9,8 +9,8 @@ import random
 import polars as pl
 import pytest
 
-from stvqa.qa.blind import BASELINES, blind_audit, format_blind_report
-from stvqa.qa.hashing import permutation, sample, unit
+from stvqa.blind import BASELINES, blind_audit, format_blind_report
+from stvqa.hashing import permutation, sample, unit
 
 
 def _row(image: str, category: str, texts: list[str], answer: str, *salt: object) -> dict:

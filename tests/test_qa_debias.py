@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from stvqa.qa.blind import blind_audit
-from stvqa.qa.debias import balance_priors, debias_options, redraw_distractors, thin_giveaways, thin_option_sets
+from stvqa.blind import blind_audit
+from stvqa.stages.debias.redraw import balance_priors, debias_options, redraw_distractors, thin_giveaways, thin_option_sets
 from stvqa.records import LETTERS
 
 

@@ -7,10 +7,10 @@ from collections import Counter
 import pytest
 
 from stvqa.lexicon.predicates import compatible
-from stvqa.qa.config import GenerateConfig
-from stvqa.qa.english import be, plural, with_article
-from stvqa.qa.scene_view import SceneView
-from stvqa.qa.templates import SAME, generate_for_scene, phrasings, schedule
+from stvqa.stages.generate.config import GenerateConfig
+from stvqa.english import be, plural, with_article
+from stvqa.scene_view import SceneView
+from stvqa.stages.generate.templates import SAME, generate_for_scene, phrasings, schedule
 from stvqa.records import LETTERS
 
 W, H = 900, 600

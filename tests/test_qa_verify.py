@@ -5,10 +5,10 @@ from collections import Counter
 
 import pytest
 
-from stvqa.qa.config import GenerateConfig
-from stvqa.qa.templates import generate_for_scene
+from stvqa.stages.generate.config import GenerateConfig
+from stvqa.stages.generate.templates import generate_for_scene
 from stvqa.records import LETTERS
-from stvqa.qa.verify import VerifyConfig, verify_sample, verify_samples
+from stvqa.stages.verify.checks import VerifyConfig, verify_sample, verify_samples
 from test_qa_templates import MAN, BENCH, obj, scene
 
 SCENES = {

@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from stvqa.cli import app
-from stvqa.rundir import RunDir
-from stvqa.runner import run_stages
+from stvqa.pipeline.rundir import RunDir
+from stvqa.pipeline.runner import run_stages
 
 
 def readme_stage_module() -> dict:

@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 from stvqa.errors import DataError
-from stvqa.rundir import RunDir
-from stvqa.runner import Outcome, Stage, run_stage, run_stages
+from stvqa.pipeline.rundir import RunDir
+from stvqa.pipeline.runner import Outcome, Stage, run_stage, run_stages
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def test_a_second_process_is_refused_and_told_who_holds_the_run(tmp_path) -> Non
     run = RunDir.open(tmp_path / "run")
     holder = textwrap.dedent(f"""
         import sys, time
-        from stvqa.rundir import RunDir
+        from stvqa.pipeline.rundir import RunDir
         with RunDir({str(run.path)!r}).lock():
             print("locked", flush=True)
             sys.stdin.readline()

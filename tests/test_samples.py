@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from stvqa.cli import app
 from stvqa.errors import ConfigError, DataError
 from stvqa.samples import ROW_KEYS, open_samples, select
-from stvqa.sources.sample import N_IMAGES, write_sample
+from stvqa.stages.load.sources.sample import N_IMAGES, write_sample
 from stvqa.stats import compute
 
 runner = CliRunner()

@@ -9,10 +9,10 @@ from PIL import Image
 
 from stvqa.errors import DataError
 from stvqa.names import AliasMap
-from stvqa.scenes import canonical_scenes
+from stvqa.stages.load.scenes import canonical_scenes
 from stvqa.stages.load import LoadConfig
-from stvqa.sources.gqa import iter_gqa
-from stvqa.sources.vg150 import iter_vg150
+from stvqa.stages.load.sources.gqa import iter_gqa
+from stvqa.stages.load.sources.vg150 import iter_vg150
 
 
 def load(iterator, data_dir, source):

@@ -2,7 +2,7 @@
 
 import json
 
-from stvqa.sources.sample import TOUCHING, write_sample
+from stvqa.stages.load.sources.sample import TOUCHING, write_sample
 
 
 def test_interactions_that_need_contact_are_stated_only_between_things_that_touch(tmp_path) -> None:

@@ -5,9 +5,9 @@ import pytest
 
 from stvqa.errors import DataError
 from stvqa.names import AliasMap
-from stvqa.scenes import canonical_scenes
+from stvqa.stages.load.scenes import canonical_scenes
 from stvqa.stages.load import LoadConfig
-from stvqa.sources.vg import iter_vg
+from stvqa.stages.load.sources.vg import iter_vg
 
 
 def load(data_dir, aliases=None, **cfg):

@@ -8,11 +8,11 @@ from typing import Annotated, Optional
 import typer
 
 from ..llm.config import LLMConfig
-from ..normalize import NormalizeConfig
-from ..qa.config import GenerateConfig
-from ..qa.export import ExportConfig
-from ..qa.verify import VerifyConfig
-from ..rundir import RunDir
+from ..stages.load.normalize import NormalizeConfig
+from ..stages.generate.config import GenerateConfig
+from ..stages.export.parquet import ExportConfig
+from ..stages.verify.checks import VerifyConfig
+from ..pipeline.rundir import RunDir
 from ..stages import BuildConfig, build as run_build, check, plan_llm
 from ..stages.debias import DebiasConfig
 from ..stages.load import LoadConfig

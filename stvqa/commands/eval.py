@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from ..errors import ConfigError
-from ..rundir import atomic_write_text
+from ..pipeline.rundir import atomic_write_text
 from ..train.evaluate import EvalConfig as E
 from .common import console, option, progress, settings, user_errors
 

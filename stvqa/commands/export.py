@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..qa.export import ExportConfig
-from ..stages.export import export_elsewhere
+from ..stages.export.parquet import ExportConfig
+from ..stages import export_to
 from .common import option, progress, user_errors
 from .report import print_stage, require_run
 
@@ -37,4 +37,4 @@ def export(
     settings = {k: v for k, v in earlier.items() if k in {"val_split", "seed", "max_pixels", "embed_images", "layout", "shard_bytes", "jpeg_quality"}}
     settings.update({k: v for k, v in given.items() if v is not None or (k == "max_pixels" and max_pixels == 0)})
     cfg = ExportConfig(**settings, out=str(out), overwrite=overwrite)
-    print_stage(export_elsewhere(run_dir, cfg, progress()), run_dir)
+    print_stage(export_to(run_dir, cfg, progress()), run_dir)

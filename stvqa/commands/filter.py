@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -9,9 +10,9 @@ import typer
 
 from ..errors import ConfigError
 from ..llm.config import LLMConfig
-from ..qa.export import ExportConfig
-from ..runner import run_stages
-from ..stages import export as export_stage, filter as filter_stage
+from ..stages.export.parquet import ExportConfig
+from ..pipeline.runner import run_stages
+from ..stages import after, recorded_config, stage
 from ..stages.filter import FilterConfig
 from .common import load_config_defaults, option, progress, user_errors
 from .report import print_filter_summary, require_run
@@ -101,7 +102,8 @@ def filter_run(
                         max_blind=max_blind, pass_rate=pass_rate, min_rating=min_rating, levels=level, target=target, mix=mix, dedup=dedup,
                         balance_letters=balance_letters, blind_model=blind_model, policy_base_url=policy_base_url,
                         policy_model=policy_model, policy_max_tokens=policy_max_tokens)
-    earlier = (run_dir.record("export") or {}).get("config") or {}  # export as the build did (split, pixels, layout)
-    export_cfg = ExportConfig(**{**earlier, "out": str(out) if out else None, "overwrite": overwrite})
-    results = run_stages(run_dir, [(filter_stage.STAGE, cfg), (export_stage.STAGE, export_cfg)], progress(), force=force)
+    earlier = recorded_config(run_dir, stage("export"))  # export as the build did (split, pixels, layout)
+    export_cfg = replace(earlier, out=str(out) if out else None, overwrite=overwrite)
+    results = run_stages(run_dir, [(s, cfg if s.name == "filter" else export_cfg if s.name == "export" else recorded_config(run_dir, s))
+                                   for s in after("filter")], progress(), force=force)
     print_filter_summary(results, run_dir)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from ..merge import later_stages, merge_runs
-from ..rundir import RunDir
-from ..runner import run_stages
+from ..pipeline.rundir import RunDir
+from ..pipeline.runner import run_stages
 from .common import progress, user_errors
 from .report import print_build_summary, require_run
 

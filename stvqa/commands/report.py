@@ -9,12 +9,12 @@ from pathlib import Path
 from rich.table import Table
 
 from ..errors import DataError
-from ..funnel import funnel_notes
+from ..stages.filter.funnel import funnel_notes
 from ..llm.config import LLMConfig
-from ..qa.llm_generator import Plan
+from ..stages.generate.llm_writer import Plan
 from ..records import CATEGORIES
-from ..rundir import MANIFEST, RunDir
-from ..runner import REASON_HINTS, REJECTS_FILE, StageResult
+from ..pipeline.rundir import MANIFEST, RunDir
+from ..pipeline.runner import REASON_HINTS, REJECTS_FILE, StageResult
 from .common import console
 
 

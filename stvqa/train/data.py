@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
-from ..qa.export import scale_scene
+from ..stages.export.parquet import scale_scene
 from ..resources import resource_path
 
 MAKE_IT = "Build one with `stvqa build --out RUN` (it writes RUN/dataset) or `stvqa export RUN --out DIR`."

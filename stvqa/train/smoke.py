@@ -30,8 +30,8 @@ def smoke_recipe(recipe: TrainRecipe, model: Path) -> TrainRecipe:
 
 def smoke_dataset(folder: Path) -> Path:
     """The bundled sample, built and exported with tiny images (`stvqa build --max-pixels 3136`)."""
-    from ..qa.export import ExportConfig
-    from ..rundir import RunDir
+    from ..stages.export.parquet import ExportConfig
+    from ..pipeline.rundir import RunDir
     from ..stages import BuildConfig, build
 
     build(RunDir.open(folder), BuildConfig(export=ExportConfig(max_pixels=SMOKE_PIXELS)))

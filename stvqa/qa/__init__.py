@@ -1,1 +1,0 @@
-"""Questions from scene graphs: template generation, verification, export."""

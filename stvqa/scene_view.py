@@ -1,0 +1,212 @@
+"""What a question may name in one scene: things (not stuff, regions, parts or debris), group boxes set
+apart, and a referring expression for each thing that picks out exactly one object.
+
+A scene graph is an annotation, not the image: VG boxes a group of trees as one more "tree", names the
+sky and the room as objects, and boxes the same person as "man" and "guy". Questions are asked only
+about what a person looking at the image would agree is one identifiable thing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from functools import partial
+from typing import Any
+
+from .focus import object_salience
+from .lexicon import objecthood, predicates
+from .stages.load.normalize import iou
+from . import geometry as geo
+from .english import printable_name
+
+MAX_THINGS = 16  # pairwise categories look at the most salient things only: bounded work per image
+# Attributes that tell instances apart as a person would ("the white chair"); others ("indoors", "on") do not.
+REFERRING_ATTRIBUTES = frozenset(
+    "white black brown green blue grey red yellow silver orange beige pink tan gold purple wooden metal plastic glass".split()
+)
+_SAME_ATTRIBUTE = {"gray": "grey", "wood": "wooden", "metallic": "metal"}
+DUPLICATE_IOU = 0.5  # two boxes this alike are one object annotated twice ("man" and "guy")
+# Relations that name one of several alike things ("the cup on the table"): ones the boxes can rule out for every
+# other cup. "behind" or "in front of" cannot be checked that way, so they never name a thing.
+REFERRING_RELATIONS = ("on", "in", "under", "above", "next to")
+# VG boxes the image itself as "photo" or "picture" ("the sink is in the photo"); a picture on a wall is rarely
+# half the frame, so a picture's box over this share of the image is the photograph, not a thing in it.
+PICTURE_ITSELF_SHARE = 0.5
+# A box over this share of the image, whatever its name, is a close-up's backdrop or the picture itself: larger
+# than anything and everything is "in" it, so relation and size questions neither relate nor compare it.
+FRAME_SHARE = 0.8
+
+
+def _kin(objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """name -> the objects whose names overlap it (`objecthood.overlaps`), itself included; found through
+    canonical names, so the work grows with the objects, not with the pairs of names."""
+    by_canon: dict[str, list[dict]] = defaultdict(list)
+    canon, reach = {}, {}
+    for o in objects:
+        name = o["name"]
+        if name not in canon:
+            canon[name], reach[name] = objecthood.canonical(name), objecthood.related_canonicals(name)
+        by_canon[canon[name]].append(o)
+    reverse: dict[str, set[str]] = defaultdict(set)
+    for name, related in reach.items():
+        for c in related:
+            reverse[c].add(canon[name])
+    return {name: [o for c in sorted(reach[name] | reverse[canon[name]]) for o in by_canon.get(c, ())] for name in canon}
+
+
+def _intersection(a, b) -> float:
+    ix = (a[2] if a[2] < b[2] else b[2]) - (a[0] if a[0] > b[0] else b[0])
+    iy = (a[3] if a[3] < b[3] else b[3]) - (a[1] if a[1] > b[1] else b[1])
+    return ix * iy if ix > 0 and iy > 0 else 0.0
+
+
+def contains(outer, inner, share: float = 0.8) -> bool:
+    """At least `share` of the inner box lies inside the outer box."""
+    return _intersection(outer, inner) >= share * geo.area(inner) > 0
+
+
+class SceneView:
+    """Indexes over one canonical scene graph that every category uses."""
+
+    def __init__(self, scene: dict[str, Any]) -> None:
+        self.scene = scene
+        self.width, self.height = scene["width"], scene["height"]
+        self.objects = scene["objects"]
+        self.by_id = {o["id"]: o for o in self.objects}
+        self.kin = _kin(self.objects)
+        self._overlap_cache: dict[str, tuple[float, bool]] = {}
+        self.group_boxes = self._group_boxes()
+        self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"])
+                       and o["id"] not in self.group_boxes and not self.is_the_picture_itself(o)]
+        self.thing_ids = {o["id"] for o in self.things}
+        self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.things}
+        found = {o["id"]: self.referring_expression(o) for o in self.things}
+        self.phrase = {oid: f[0] for oid, f in found.items() if f}  # id -> how a question names the object
+        self.refers_by = {oid: f[1] for oid, f in found.items() if f}  # id -> name, attribute, position or relation
+        self.anchor = {oid: f[2] for oid, f in found.items() if f and f[2]}  # id -> the table of "the cup on the table"
+        ranked = sorted((o for o in self.things if o["id"] in self.phrase), key=lambda o: (-self.salience[o["id"]], o["id"]))
+        self.named = ranked[:MAX_THINGS]
+        self.predicates: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for r in scene["relationships"]:
+            self.predicates[(r["subject"], r["object"])].append(r["predicate"])
+        self.names_present = {o["name"] for o in self.objects}
+
+    def _group_boxes(self) -> set[str]:
+        """Boxes around several objects of the same kind ("tree.4" around trees 1-3), and plural names."""
+        groups = {o["id"] for o in self.objects if objecthood.is_group_name(o["name"])}
+        for outer in self.objects:
+            kin = self.kin[outer["name"]]
+            if len(kin) < 3:
+                continue  # a group box needs two others of its kind
+            inside = [o for o in kin if o is not outer and contains(outer["bbox"], o["bbox"]) and iou(outer["bbox"], o["bbox"]) < DUPLICATE_IOU]
+            if len(inside) >= 2:
+                groups.add(outer["id"])
+        return groups
+
+    def rivals(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        """Other objects a question naming `obj` could also mean: names that overlap, boxes that differ."""
+        return [o for o in self.kin[obj["name"]] if o is not obj and iou(obj["bbox"], o["bbox"]) < DUPLICATE_IOU]
+
+    def referring_expression(self, obj) -> tuple[str, str, str | None] | None:
+        """How a question names the object, how the phrase was found (name, attribute, position or relation) and
+        the other object the phrase names (relation only), or None when no phrase picks out exactly this object."""
+        rivals = self.rivals(obj)
+        if not rivals:
+            return obj["name"], "name", None
+        if any(objecthood.canonical(r["name"]) != objecthood.canonical(obj["name"]) or r["id"] in self.group_boxes for r in rivals):
+            return None  # "the person" beside a separate "man", or beside a group box: no phrase is safe
+        return self._by_attribute(obj, rivals) or self._by_position(obj, rivals) or self._by_relation(obj, rivals)
+
+    def _by_attribute(self, obj, rivals) -> tuple[str, str, None] | None:
+        own = _attributes(obj)
+        others = set().union(*(_attributes(r) for r in rivals))
+        unique = sorted(own - others)
+        return (f"{unique[0]} {obj['name']}", "attribute", None) if unique else None
+
+    def _by_position(self, obj, rivals) -> tuple[str, str, None] | None:
+        cx = geo.centre(obj["bbox"])[0]
+        gaps = [geo.centre(r["bbox"])[0] - cx for r in rivals]
+        margin = 0.1 * self.width
+        word = "left" if all(g >= margin for g in gaps) else "right" if all(g <= -margin for g in gaps) else None
+        if word is None:
+            return None
+        return (f"{obj['name']} on the {word}" if len(rivals) == 1 else f"{word}most {obj['name']}"), "position", None
+
+    def _by_relation(self, obj, rivals) -> tuple[str, str, str] | None:
+        """"the cup on the table": a relation the graph states of this object, to a thing its name alone picks out,
+        that the boxes do not contradict for this one and rule out for every rival (no other cup touches the table)."""
+        for r in self.scene["relationships"]:
+            if r["subject"] != obj["id"] or (relation := predicates.canonical(r["predicate"])) not in REFERRING_RELATIONS:
+                continue
+            anchor = self.by_id[r["object"]]
+            if anchor["id"] not in self.thing_ids or self.rivals(anchor) or objecthood.overlaps(anchor["name"], obj["name"]):
+                continue
+            refuted = partial(predicates.refuted_by_boxes, relation, object_box=anchor["bbox"], width=self.width, height=self.height)
+            if not refuted(obj["bbox"]) and all(refuted(rival["bbox"]) for rival in rivals):
+                return f"{obj['name']} {predicates.phrase(relation)} the {anchor['name']}", "relation", anchor["id"]
+        return None
+
+    def true_of_pair(self, subject, obj) -> set[str]:
+        """The canonical predicates true of (subject, object) by the graph and the boxes (`predicates.true_of_pair`)."""
+        return predicates.true_of_pair(self.predicates[(subject["id"], obj["id"])], self.predicates[(obj["id"], subject["id"])],
+                                       subject["bbox"], obj["bbox"])
+
+    def share(self, obj) -> float:
+        return geo.area(obj["bbox"]) / (self.width * self.height)
+
+    def fills_frame(self, obj) -> bool:
+        return self.share(obj) >= FRAME_SHARE
+
+    def is_the_picture_itself(self, obj) -> bool:
+        return self.share(obj) >= PICTURE_ITSELF_SHARE and "picture" in objecthood.is_a(obj["name"])
+
+    def occlusion(self, obj) -> float:
+        """The largest share of the box covered by one other, non-duplicate box: a rough occlusion risk."""
+        return self._overlaps(obj)[0]
+
+    def name_disputed(self, obj) -> bool:
+        """Whether another annotation boxes the same object under a name that cannot name the same thing (VG's
+        "van" and "work truck" around one pickup): annotators disagreed on what it is, and so may a person."""
+        return self._overlaps(obj)[1]
+
+    def _overlaps(self, obj) -> tuple[float, bool]:
+        """(occlusion, name disputed) of `obj`, from one pass over the other boxes."""
+        if obj["id"] in self._overlap_cache:
+            return self._overlap_cache[obj["id"]]
+        box = obj["bbox"]
+        area = geo.area(box) or 1.0
+        worst, disputed = 0.0, False
+        for o in self.objects:
+            inter = _intersection(box, o["bbox"]) if o is not obj else 0.0
+            if not inter:
+                continue
+            if iou(o["bbox"], box) < DUPLICATE_IOU:
+                worst = max(worst, inter / area)
+            elif not disputed and not objecthood.overlaps(o["name"], obj["name"]):
+                disputed = True
+        self._overlap_cache[obj["id"]] = worst, disputed
+        return worst, disputed
+
+    def instances(self, name: str) -> list[dict[str, Any]]:
+        """Every annotated object of the class `name` (same canonical name), duplicates merged by the loader."""
+        canonical = objecthood.canonical(name)
+        return [o for o in self.objects if objecthood.canonical(o["name"]) == canonical]
+
+    def class_counts(self) -> Counter:
+        """Things per class, each annotated-twice object once."""
+        classes: dict[str, list] = defaultdict(list)
+        for o in self.things:
+            classes[objecthood.canonical(o["name"])].append(o)
+        return Counter({name: len(distinct(members)) for name, members in classes.items()})
+
+
+def distinct(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One object per cluster of near-identical boxes: VG boxes one man as "man" and again as "guy"."""
+    kept: list[dict[str, Any]] = []
+    for o in sorted(objects, key=lambda o: o["id"]):
+        if all(iou(o["bbox"], k["bbox"]) < DUPLICATE_IOU for k in kept):
+            kept.append(o)
+    return kept
+
+
+def _attributes(obj) -> set[str]:
+    return {_SAME_ATTRIBUTE.get(a, a) for a in (a.strip().lower() for a in obj.get("attributes") or [])} & REFERRING_ATTRIBUTES

@@ -1,0 +1,85 @@
+"""The requests of the judges: one per try, each with the options in another order, the image as a data URL."""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from ....hashing import permutation
+from ....records import LETTERS
+from ....resources import resource_path
+
+
+@dataclass(frozen=True)
+class JudgeKind:
+    name: str
+    sees_image: bool
+    prompt_file: str  # in prompts/: {question} (and {width}, {height} for the training prompt)
+    votes_column: str
+    rate_column: str
+    help: str
+
+
+KINDS: dict[str, JudgeKind] = {k.name: k for k in (
+    JudgeKind("vlm", True, "judge.txt", "judge_votes", "consistency", "a vision model answers with the image (the paper's consistency check)"),
+    JudgeKind("blind", False, "judge_blind.txt", "blind_votes", "blind_rate", "a model answers from the text alone: what it solves leaks"),
+    JudgeKind("policy", True, "reasoning.txt", "policy_votes", "pass_rate", "the model to be trained, in the training prompt: keep what it sometimes solves"),
+)}
+
+
+@cache
+def template(kind: JudgeKind) -> str:
+    return resource_path("prompts", kind.prompt_file).read_text().strip()
+
+
+def try_order(sample_id: str, n_options: int, attempt: int, seed: int) -> list[int]:
+    """The option order of one try: a seeded permutation rotated by the try number, so that over `n` tries
+    each option is shown once in every position and a judge's position bias cancels out.
+
+    >>> orders = [try_order("7:0", 3, t, 0) for t in range(3)]
+    >>> all(sorted(order[position] for order in orders) == [0, 1, 2] for position in range(3))
+    True
+    """
+    base = permutation(n_options, "judge", seed, sample_id)
+    shift = attempt % n_options
+    return base[shift:] + base[:shift]
+
+
+def question_text(sample: dict[str, Any], order: list[int]) -> str:
+    return sample["question"] + "\n" + "\n".join(f"({LETTERS[i]}) {sample['options'][j]}" for i, j in enumerate(order))
+
+
+def messages(kind: JudgeKind, sample: dict[str, Any], order: list[int], image: "JudgeImage | None") -> list[dict[str, Any]]:
+    text = template(kind).format(question=question_text(sample, order), width=image.width if image else 0, height=image.height if image else 0)
+    if not kind.sees_image or image is None:
+        return [{"role": "user", "content": text}]
+    return [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": image.url}}, {"type": "text", "text": text}]}]
+
+
+@dataclass(frozen=True)
+class JudgeImage:
+    url: str  # data:image/...;base64,...
+    width: int
+    height: int
+    size: int  # bytes of the encoded image (before base64)
+
+
+def judge_image(data: bytes, max_side: int | None, quality: int = 75) -> JudgeImage:
+    """The image as the judge sees it: downscaled so its longer side is at most `max_side` (JPEG at `quality`:
+    Visual Genome's own, so re-encoding adds no bytes its photos did not have), or the stored bytes as they are
+    when they already fit (or `max_side` is None): then only the header is read."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        width, height = im.size
+        mime = Image.MIME.get(im.format or "", "image/jpeg")
+        if max_side is not None and max(width, height) > max_side:
+            factor = max_side / max(width, height)
+            width, height = max(1, round(width * factor)), max(1, round(height * factor))
+            out = io.BytesIO()
+            im.convert("RGB").resize((width, height), Image.Resampling.BICUBIC).save(out, format="JPEG", quality=quality)
+            data, mime = out.getvalue(), "image/jpeg"
+    return JudgeImage(f"data:{mime};base64,{base64.b64encode(data).decode()}", width, height, len(data))

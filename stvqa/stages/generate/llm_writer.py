@@ -1,0 +1,270 @@
+"""The LLM generator (`--generator llm`): an LLM writes each image's questions from its scene graph.
+
+One request per image asks for all of its slots (category and level from the scheduler, see
+`llm_prompt.py`); requests run concurrently on a background event loop, and images come back in file order,
+so a build gives the same rows whatever the concurrency. Every reply goes through the response cache, so a
+second run sends nothing already answered and a killed run resumes where it stopped.
+
+Each slot ends as one row: a question, or a reject with its reason and, in `args`, the raw reply
+(`{"raw_reply": ..., "first_reply": ... (when it was asked again), "error": ...}`):
+`llm_request_failed` (retries exhausted: the stage is marked incomplete and the next build sends it again),
+`llm_max_cost_reached` (not sent: likewise), `llm_bad_request`, `llm_invalid_json`, `llm_schema_invalid`,
+`llm_wrong_category`, `llm_shortfall` (the reply had fewer questions than slots) and the question checks of
+`llm_checks.py`. Kept rows have no template `args`: verify checks them from the question text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import gc
+import json
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import jsonschema
+
+from ...llm.cache import ResponseCache, request_key
+from ...llm.config import LLMConfig, params_of
+from ...llm.loop import event_loop, in_order
+from ...llm.usage import Usage, estimate_message_tokens
+from ...records import LETTERS
+from ...resources import resource_path
+from ..load.scenes import iter_scene_file
+from ...schema import schema_errors
+from .config import GenerateConfig
+from .context import GenerateContext
+from .llm_checks import check_question, focus_json
+from .llm_prompt import PROMPT_FILE, messages, slots
+from ...scene_view import SceneView
+
+if TYPE_CHECKING:
+    from ...llm.client import LLMClient, Reply
+
+Rows = list[dict[str, Any]]
+CACHE_FILE = "llm_cache.sqlite"
+SCHEMA = "qa_generation"
+OUTPUT_TOKENS_PER_QUESTION = 60  # for plans: a question, its options and the fields, as JSON
+SCENE_COLUMNS = ["image_id", "width", "height", "objects", "relationships"]  # what prompts and checks read (no image bytes)
+STATUS_REASONS = {"failed": "llm_request_failed", "bad_request": "llm_bad_request", "not_sent": "llm_max_cost_reached"}
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return json.loads(resource_path("schemas", f"{SCHEMA}.schema.json").read_text())
+
+
+@cache
+def _question_validator() -> jsonschema.protocols.Validator:
+    schema = _schema()
+    return jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/question"})
+
+
+@cache
+def response_schema() -> dict[str, Any]:
+    """The reply's shape for a JSON-schema `response_format` (strict: every key required, no others)."""
+    question = copy.deepcopy(_schema()["$defs"]["question"])
+    question["additionalProperties"] = False
+    return {"type": "object", "properties": {"questions": {"type": "array", "items": question}},
+            "required": ["questions"], "additionalProperties": False}
+
+
+def questions_of(data: Any) -> list[Any] | None:
+    """The reply's questions: `{"questions": [...]}` or one question object; None for any other shape."""
+    if isinstance(data, dict) and isinstance(data.get("questions"), list):
+        return data["questions"]
+    if isinstance(data, dict) and "question" in data:
+        return [data]
+    return None
+
+
+def question_errors(item: Any) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path)) or 'question'}: {e.message}" for e in _question_validator().iter_errors(item)]
+
+
+def reply_error(data: Any) -> str | None:
+    """Why a parsed reply breaks `schemas/qa_generation.schema.json`, in words the model can act on. (The
+    schema is one question or `{"questions": [questions]}`: its two shapes are told apart here, and the
+    questions checked with the schema's own question definition, which says more than "not any of".)"""
+    items = questions_of(data)
+    if items is None:
+        return None if not schema_errors(SCHEMA, data) else 'the reply must be a JSON object {"questions": [...]}'
+    problems = [f"questions/{i}/{p}" for i, item in enumerate(items) for p in question_errors(item)]
+    return "; ".join(problems[:5]) or None
+
+
+def cache_path(llm: LLMConfig, run_dir: Path) -> Path:
+    return Path(llm.cache).expanduser() if llm.cache else run_dir / CACHE_FILE
+
+
+def _raw(reply: "Reply", detail: str) -> str:
+    raw: dict[str, Any] = {"raw_reply": reply.text, "error": detail}
+    if len(reply.replies) > 1:
+        raw["first_reply"] = reply.replies[0]
+    return json.dumps(raw, ensure_ascii=False)
+
+
+def rows_from_reply(reply: "Reply", scene: dict[str, Any], wanted: list[tuple[str, str]], model: str) -> tuple[Rows, Rows, int]:
+    """(questions, rejected slots, extra questions) for one image: every slot ends as exactly one row."""
+    image_id = scene["image_id"]
+    kept: Rows = []
+    rejected: Rows = []
+
+    def reject(slot: int, reason: str, detail: str, item: Any = None) -> None:
+        fields = {}
+        if isinstance(item, dict):
+            options = item.get("options") if isinstance(item.get("options"), list) else None
+            fields = {"question": str(item.get("question", "")) or None, "options": [str(o) for o in options] if options else None,
+                      "answer": item.get("answer") if isinstance(item.get("answer"), str) else None}
+        rejected.append({"sample_id": f"{image_id}:{slot}", "image_id": image_id, "category": wanted[slot][0], "generator": model,
+                         **fields, "args": _raw(reply, detail), "reject_reason": reason})
+
+    if reply.status in STATUS_REASONS:
+        for slot in range(len(wanted)):
+            reject(slot, STATUS_REASONS[reply.status], reply.error or reply.status)
+        return kept, rejected, 0
+    items = questions_of(reply.data)
+    if items is None:
+        reason = "llm_invalid_json" if reply.data is None else "llm_schema_invalid"
+        for slot in range(len(wanted)):
+            reject(slot, reason, reply.error or "no questions in the reply")
+        return kept, rejected, 0
+
+    valid = [True] * len(items) if reply.status == "ok" else [not question_errors(item) for item in items]  # "ok": all checked
+    free = list(range(len(wanted)))
+    assigned: dict[int, Any] = {}
+    leftover = []
+    for i, item in enumerate(items):  # questions of an assigned category take a slot of it, their own place first
+        category = item.get("category") if valid[i] else None
+        slot = i if i in free and wanted[i][0] == category else next((s for s in free if wanted[s][0] == category), None)
+        if slot is None:
+            leftover.append(item)
+        else:
+            free.remove(slot)
+            assigned[slot] = item
+    for item in leftover:  # invalid questions and questions of other categories take the free slots, as rejects
+        if not free:
+            break
+        slot = free.pop(0)
+        errors = question_errors(item)
+        if errors:
+            reject(slot, "llm_schema_invalid", "; ".join(errors[:3]), item)
+        else:
+            reject(slot, "llm_wrong_category", f"category {item['category']}, assigned {', '.join(sorted({c for c, _ in wanted}))}", item)
+    extra = max(0, len(leftover) - len(wanted) + len(assigned))
+    for slot in free:
+        reject(slot, "llm_shortfall", f"the reply has {len(items)} questions for {len(wanted)} slots")
+
+    asked: set[str] = set()
+    for slot in sorted(assigned):
+        item = assigned[slot]
+        reason, detail, found = check_question(item, scene, asked)
+        if reason is not None:
+            reject(slot, reason, detail, item)
+            continue
+        options = [o.strip() for o in item["options"]]
+        question = item["question"].strip()
+        asked.add(question.lower())
+        kept.append({
+            "sample_id": f"{image_id}:{slot}", "image_id": image_id, "category": wanted[slot][0], "question": question,
+            "options": options, "answer": item["answer"], "answer_text": options[LETTERS.index(item["answer"])],
+            "level": item["level"], "rating": item["rating"], "focus": focus_json(found), "args": None, "template": None,
+            "generator": model,
+        })
+    return kept, sorted(rejected, key=lambda r: int(r["sample_id"].rsplit(":", 1)[1])), extra
+
+
+async def image_rows(client: "LLMClient", scene: dict[str, Any], cfg: GenerateConfig, admission: asyncio.Semaphore) -> tuple[Rows, Rows, int]:
+    # Prompts are built only by admitted images, just before a request slot frees: building all of a large
+    # window's prompts first would keep the event loop from sending anything meanwhile.
+    async with admission:
+        wanted = slots(scene["image_id"], cfg)
+        reply = await client.complete_json(messages(scene, wanted, SceneView(scene)), response_schema(), check=reply_error)
+        return rows_from_reply(reply, scene, wanted, cfg.llm.model)
+
+
+def llm_questions(scenes_path: Path, cfg: GenerateConfig, ctx: GenerateContext) -> Iterator[tuple[Rows, Rows]]:
+    """Image by image, in file order, while up to `concurrency` requests are in flight."""
+    llm = cfg.llm
+    usage = Usage(llm.price_in, llm.price_out, llm.max_cost)
+    cache_ = ResponseCache(cache_path(llm, ctx.run_dir))
+    window = max(256, 16 * llm.concurrency)  # images ahead of the one being handed over: bounded memory, no stalls
+    started, rejects, extra = time.monotonic(), 0, 0
+    loop = event_loop()
+
+    async def start() -> tuple["LLMClient", asyncio.Semaphore]:
+        from ...llm.client import LLMClient  # imports openai: only when a build uses the LLM
+
+        return LLMClient(llm, cache_, usage), asyncio.Semaphore(2 * llm.concurrency)
+
+    client, admission = loop.run(start())
+    thresholds = gc.get_threshold()
+    # Each image allocates thousands of small containers (its scene, prompt, reply and rows), so the cyclic
+    # GC would run every few images and walk ever more live rows: a tenth of the stage's time at 300
+    # requests/s. Collect less often while the loop runs (cycles are still collected); restored after.
+    gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
+    # Small batches: converting a batch to Python holds the GIL, and the event loop waits meanwhile.
+    scenes = iter_scene_file(scenes_path, SCENE_COLUMNS, batch_rows=32)
+    try:
+        with closing(in_order(loop, (image_rows(client, scene, cfg, admission) for scene in scenes), window)) as results:
+            for kept, rejected, more in results:
+                rejects, extra = rejects + len(rejected), extra + more
+                ctx.task.status(usage.status(time.monotonic() - started, f"{rejects:,} rejects"))
+                yield kept, rejected
+    finally:
+        gc.set_threshold(*thresholds)
+        try:
+            loop.run(client.aclose())
+        finally:
+            loop.close()
+            cache_.close()
+    ctx.counters.update(usage.counters())
+    ctx.counters["llm_extra_questions"] = extra
+    unsent = [f"{usage.failures:,} requests failed after {llm.max_retries} retries"] if usage.failures else []
+    unsent += [f"--max-cost ${llm.max_cost:g} reached: {usage.not_sent:,} requests not sent"] if usage.not_sent else []
+    if unsent:
+        ctx.incomplete = "; ".join(unsent) + ". Run the build again to send them (answered requests come from the cache)."
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a build would send (`--dry-run`): requests not in the cache yet, and estimated tokens and cost."""
+
+    images: int
+    requests: int
+    cached: int
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    priced: bool
+
+
+def plan(scenes_path: Path, cfg: GenerateConfig, run_dir: Path) -> Plan:
+    llm = cfg.llm
+    path = cache_path(llm, run_dir)
+    cache_ = ResponseCache(path) if path.exists() else None
+    images = requests = tokens_in = tokens_out = 0
+    try:
+        for scene in iter_scene_file(scenes_path, SCENE_COLUMNS):
+            images += 1
+            wanted = slots(scene["image_id"], cfg)
+            chat = messages(scene, wanted)
+            if cache_ is not None and cache_.get(request_key(llm.base_url, llm.model, chat, params_of(llm))) is not None:
+                continue
+            requests += 1
+            tokens_in += estimate_message_tokens(chat)
+            tokens_out += OUTPUT_TOKENS_PER_QUESTION * len(wanted)
+    finally:
+        if cache_ is not None:
+            cache_.close()
+    cost = Usage(llm.price_in, llm.price_out).cost_of(tokens_in, tokens_out)
+    return Plan(images, requests, images - requests, tokens_in, tokens_out, cost, bool(llm.price_in or llm.price_out))
+
+
+def llm_inputs(cfg: GenerateConfig) -> list[Path]:
+    """Files whose content decides the LLM's questions: the prompt and the reply schema (they join the stage key)."""
+    return [resource_path("prompts", PROMPT_FILE), resource_path("schemas", f"{SCHEMA}.schema.json")] if cfg.generator == "llm" else []

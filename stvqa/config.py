@@ -1,4 +1,5 @@
-"""Config dataclasses: their field help is the only help text (the CLI reads it), and their checks are the only checks."""
+"""Config dataclasses: their field help is the only help text (the CLI's flags are made from them: `commands/flags.py`),
+and their checks are the only checks."""
 
 from __future__ import annotations
 
@@ -7,14 +8,6 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 from .errors import ConfigError
-
-
-def field_help(cls: type, name: str) -> str:
-    """The `help` of a config field: what `--help` shows for the flag that sets it."""
-    for f in fields(cls):
-        if f.name == name:
-            return f.metadata["help"]
-    raise KeyError(f"{cls.__name__} has no field {name!r}")
 
 
 def key_dict(cfg: Any) -> Any:

@@ -53,3 +53,17 @@ def os_error(exc: OSError) -> StvqaError:
     if exc.errno == errno.ENOTDIR:
         return StvqaError(f"{where}: a part of this path is a file, not a folder", "Check the path; a folder is needed there.")
     return StvqaError(f"{where + ': ' if where else ''}{detail}", f"Check the file and its folder, then {resume}.")
+
+
+def as_os_error(exc: Exception, filename: str | None = None) -> OSError | None:
+    """The OS fault inside another library's error (Polars reports a full disk as `ComputeError: ... (os error 28)`)."""
+    import os
+    import re
+
+    if isinstance(exc, OSError):
+        return exc
+    match = re.search(r"os error (\d+)", str(exc))
+    if not match:
+        return None
+    number = int(match[1])
+    return OSError(number, os.strerror(number), filename)

@@ -22,12 +22,14 @@ from .pipeline.rundir import RunDir, canonical_json, commit, discard, sha256_tex
 from .pipeline.runner import Stage, StageResult
 from .stages.load.scenes import RECORD_INDEX, Shard
 from .stages.load import SCENES_FILE
-from .stages import BUILD, recorded_config
+from . import stages
 
-# The stages that work image by image are concatenated; the ones after them (they look at the whole
-# table, or write the dataset) run on the merged run.
-MERGED_STAGES = tuple(s for s in BUILD if s.name in ("load", "generate", "verify"))
-LATER_STAGES = tuple(s for s in BUILD if s not in MERGED_STAGES)
+
+def merged_stages() -> tuple[Stage, ...]:
+    """The stages that work image by image, up to verify: the shards' tables are concatenated. The ones after
+    them (they look at the whole table, or write the dataset) run on the merged run."""
+    names = [s.name for s in stages.BUILD]
+    return stages.BUILD[: names.index("verify") + 1]
 _ROW, _STAGE_RANK = "_merge_row", "_merge_stage_rank"
 
 
@@ -69,7 +71,7 @@ def _comparable(stage: Stage, record: dict[str, Any]) -> dict[str, Any]:
 
 def check_shards(runs: list[RunDir]) -> None:
     """The runs must be exactly the shards 0..N-1 of one N, finished, built with the same settings but --shard."""
-    for stage in MERGED_STAGES:
+    for stage in merged_stages():
         records = [run.record(stage.name) for run in runs]
         missing = [str(run.path) for run, record in zip(runs, records) if record is None]
         if missing:
@@ -95,7 +97,7 @@ def check_shards(runs: list[RunDir]) -> None:
     if absent:
         raise DataError(f"shards {', '.join(f'{i}/{counts[0]}' for i in absent)} are missing (given: {', '.join(shards)})",
                         f"Merge all {counts[0]} shards of the build; build the missing ones with --shard first.")
-    for stage in BUILD:
+    for stage in stages.BUILD:
         records = [run.record(stage.name) for run in runs]
         present = [(run, record) for run, record in zip(runs, records) if record is not None]
         if len({canonical_json(_comparable(stage, r)) for _, r in present}) > 1:
@@ -165,7 +167,7 @@ def merge_runs(runs: list[RunDir], out: RunDir, overwrite: bool = False) -> list
     with out.lock():
         manifest: dict[str, Any] = {"stages": {}}  # a fresh run: what --overwrite replaces is forgotten
         positions = pl.concat([pl.scan_parquet(run.file(SCENES_FILE)).select("image_id", RECORD_INDEX) for run in runs])
-        for stage in MERGED_STAGES:
+        for stage in merged_stages():
             for name in stage.outputs(None):
                 _write_ordered(_in_build_order(_concat([run.file(name) for run in runs]), positions), out.file(name))
             records = [run.record(stage.name) for run in runs]
@@ -179,7 +181,7 @@ def merge_runs(runs: list[RunDir], out: RunDir, overwrite: bool = False) -> list
             manifest["stages"][stage.name] = record
             results.append(StageResult(stage.name, False, record))
         rejects = [run.rejects_file for run in runs if run.rejects_file.exists()]
-        merged_names = [stage.name for stage in MERGED_STAGES]
+        merged_names = [stage.name for stage in merged_stages()]
         if rejects:  # the merged stages' rejects, stage by stage; the later stages add theirs when they run on the merged run
             rank = pl.col("reject_stage").replace_strict(merged_names, list(range(len(merged_names)))).alias(_STAGE_RANK)
             merged_rejects = _concat(rejects).filter(pl.col("reject_stage").is_in(merged_names)).with_columns(rank)
@@ -192,4 +194,4 @@ def merge_runs(runs: list[RunDir], out: RunDir, overwrite: bool = False) -> list
 
 def later_stages(run: RunDir) -> list[tuple[Stage, Any]]:
     """The stages after the merged ones, with the settings the shards recorded (defaults where they have none)."""
-    return [(stage, recorded_config(run, stage)) for stage in LATER_STAGES]
+    return [(stage, stages.recorded_config(run, stage)) for stage in stages.BUILD[len(merged_stages()):]]

@@ -27,7 +27,7 @@ from .hashing import permutation
 from .records import CATEGORIES, LEVELS
 from .pipeline.rundir import MANIFEST
 from .pipeline.runner import REJECTS_FILE
-from .stages import BUILD
+from . import stages
 
 EXPECTED = ("expected a run directory (with manifest.json), a stage Parquet file, "
             "or an exported dataset folder (with data/*.parquet)")
@@ -44,7 +44,7 @@ _SCENE_META = ["image_id", "width", "height", "image_path", "image_status"]
 def stage_files() -> dict[str, str]:
     """`--stage` names -> run files: every stage's Parquet outputs, by stage name and by file stem, plus rejects."""
     files: dict[str, str] = {}
-    for stage in BUILD:
+    for stage in stages.BUILD:
         for name in (stage.table, *stage.writes):
             if name and name.endswith(".parquet"):
                 files.setdefault(stage.name, name)
@@ -55,7 +55,7 @@ def stage_files() -> dict[str, str]:
 
 def default_tables() -> list[str]:
     """A run's tables, the last stage of BUILD that has a table first: what inspect shows without --stage."""
-    return [stage.table for stage in reversed(BUILD) if stage.table]
+    return [stage.table for stage in reversed(stages.BUILD) if stage.table]
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class Selection:
                                                                  "in a run, false reads the rejects (verify drops its failures)."})
     random: bool = field(default=False, metadata={"help": "Shuffle the selection (the same order for the same --seed)."})
     seed: int = field(default=0, metadata={"help": "Seed of --random."})
-    limit: int | None = field(default=None, metadata={"help": "Show at most N samples."})
+    limit: int | None = field(default=None, metadata={"flag": ("--limit", "-n"), "help": "Show at most N samples."})
 
     def __post_init__(self) -> None:
         if self.limit is not None:
@@ -307,7 +307,7 @@ def _run_table(run: Path, stage: str | None, verified: str | None) -> Path:
                             f"Run `stvqa build --out {run}`, or pass --stage load to see its scenes.")
         return found
     if stage not in files:
-        described = ", ".join(f"{s.name} ({s.help})" if s.help else s.name for s in BUILD if s.name in files)
+        described = ", ".join(f"{s.name} ({s.help})" if s.help else s.name for s in stages.BUILD if s.name in files)
         names = sorted({Path(f).stem for f in files.values()} - {"rejects"})
         raise ConfigError(f"unknown --stage {stage!r}", f"Choose a stage: {described}; a file name ({', '.join(names)}); or rejects.")
     path = run / files[stage]

@@ -12,7 +12,7 @@ import polars as pl
 from .records import CATEGORIES, LETTERS, LEVELS, RATING_RANGE
 from .pipeline.runner import REJECTS_FILE
 from .samples import Samples
-from .stages import BUILD
+from . import stages as pipeline
 
 # The values every table is counted over, zeros included (a category with no rows is news); others follow.
 KNOWN: dict[str, tuple] = {
@@ -50,7 +50,7 @@ def _verified(value: bool | None) -> str:
 def funnel(manifest: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Each recorded stage's in, kept and dropped rows with the reasons, in BUILD order, then any other stage recorded."""
     stages = (manifest or {}).get("stages") or {}
-    order = [s.name for s in BUILD if s.name in stages] + sorted(n for n in stages if n not in {s.name for s in BUILD})
+    order = [s.name for s in pipeline.BUILD if s.name in stages] + sorted(n for n in stages if n not in {s.name for s in pipeline.BUILD})
     steps = []
     for name in order:
         stats = stages[name].get("stats") or {}
@@ -69,7 +69,7 @@ def rejects(run: Path | None, manifest: dict[str, Any] | None) -> dict[str, dict
     found: dict[str, dict[str, int]] = {}
     for stage, reason, n in frame.group_by("reject_stage", "reject_reason").len().sort("len", "reject_reason", descending=[True, False]).iter_rows():
         found.setdefault(stage, {})[reason] = n
-    rank = {s.name: i for i, s in enumerate(BUILD)}
+    rank = {s.name: i for i, s in enumerate(pipeline.BUILD)}
     return {stage: found[stage] for stage in sorted(found, key=lambda s: (rank.get(s, len(rank)), s))}
 
 

@@ -112,7 +112,7 @@ def test_samples_follow_the_qa_sample_schema_and_violations_are_rejected() -> No
     assert all(schema_errors("qa_sample", s) == [] for s in samples)
     broken = dict(samples[0], options=["only one"], answer="A", answer_text="only one")
     stats = Counter()
-    kept, rejected = verify_samples([broken], SCENES["relation"], VerifyConfig(validate_every=1), stats)
+    kept, rejected = verify_samples([broken], SCENES["relation"], VerifyConfig(validate_questions_every=1), stats)
     assert kept == [] and rejected[0]["reject_reason"] == "sample_schema_invalid"
 
 
@@ -121,8 +121,8 @@ def test_verify_counts_the_outcome_of_each_kept_reason_and_rejects_carry_theirs(
     bad = with_wrong_answer(good)
     depth, depth_scene = generated("depth")
     stats = Counter()
-    _, rejected = verify_samples([good, bad], sc, VerifyConfig(validate_every=0), stats)
-    verify_samples([depth], dict(depth_scene, relationships=[]), VerifyConfig(validate_every=0), stats)
+    _, rejected = verify_samples([good, bad], sc, VerifyConfig(validate_questions_every=0), stats)
+    verify_samples([depth], dict(depth_scene, relationships=[]), VerifyConfig(validate_questions_every=0), stats)
     assert stats == {"verified:size_matches_boxes": 1, "unverified:depth_not_stated": 1}
     assert [r["reject_reason"] for r in rejected] == ["size_contradicts_boxes"]
 

@@ -1,35 +1,74 @@
-"""The README's "Adding a stage" example works as written: a new module and the runner, nothing else."""
+"""The README's "Adding a stage" example works as written, inside a real build: one module and one line in the
+stage list, and the stages after it read its table, its drops never reach the dataset, its column does."""
+
+from __future__ import annotations
 
 import re
+import sys
+import types
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from conftest import REPO
+from stvqa import stages
 from stvqa.cli import app
-from stvqa.pipeline.rundir import RunDir
-from stvqa.pipeline.runner import run_stages
+from stvqa.pipeline.runner import wire
+from stvqa.stages.generate import templates
 
 
-def readme_stage_module() -> dict:
+def readme_stage_module(monkeypatch) -> types.ModuleType:
+    """The README's code block, as the module `stvqa/stages/question_mark.py` it says to write."""
     text = (REPO / "README.md").read_text()
     section = text[text.index("## Adding a stage"):]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    namespace = {"__name__": "stvqa.stages.question_mark", "__package__": "stvqa.stages"}
-    exec(compile(code, "README.md", "exec"), namespace)
-    return namespace
+    module = types.ModuleType("stvqa.stages.question_mark")
+    module.__package__ = "stvqa.stages"
+    monkeypatch.setitem(sys.modules, module.__name__, module)  # dataclasses look their module up there
+    exec(compile(code, "README.md", "exec"), module.__dict__)
+    return module
 
 
-def test_the_readme_stage_runs_through_the_runner(tmp_path) -> None:
-    module = readme_stage_module()
+@pytest.fixture
+def with_question_mark(monkeypatch):
+    """The one line the README asks for: the stage in BUILD, after verify."""
+    module = readme_stage_module(monkeypatch)
+    names = [s.name for s in stages.BUILD]
+    at = names.index("verify") + 1
+    monkeypatch.setattr(stages, "BUILD", wire((*stages.BUILD[:at], module.STAGE, *stages.BUILD[at:])))
+    # Count questions that do not end with their question mark, so that the stage has something to drop in a real build.
+    phrasings = templates.phrasings()
+    monkeypatch.setattr(templates, "phrasings", lambda: {**phrasings, "count": [p + " Count them." for p in phrasings["count"]]})
+    return module
+
+
+def test_the_readme_stage_runs_inside_a_real_build(with_question_mark, tmp_path) -> None:
+    from datasets import load_dataset
+
     out = tmp_path / "run"
-    assert CliRunner().invoke(app, ["build", "--out", str(out)]).exit_code == 0
-    qa = pl.read_parquet(out / "qa.parquet")
-    broken = qa.with_columns(pl.when(pl.col("category") == "count").then(pl.col("question").str.replace(r"\?$", ".")).otherwise(pl.col("question")))
-    broken.write_parquet(out / "qa.parquet")
-    [result] = run_stages(RunDir(out), [(module["STAGE"], module["QuestionMarkConfig"]())])
-    n_count = qa.filter(pl.col("category") == "count").height
-    assert n_count > 0 and result.record["stats"]["dropped"] == {"no_question_mark": n_count}
-    assert result.record["stats"]["kept"] == qa.height - n_count
+    result = CliRunner().invoke(app, ["build", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "question_mark" in result.output  # the summary's row
+    generated = pl.read_parquet(out / "qa.parquet")
+    n_count = generated.filter(pl.col("category") == "count").height
+    assert n_count > 0
     rejects = pl.read_parquet(out / "rejects.parquet").filter(pl.col("reject_stage") == "question_mark")
-    assert rejects.height == n_count and set(rejects["category"]) == {"count"}
+    assert rejects.height == n_count and set(rejects["reject_reason"]) == {"no_question_mark"}
+    # The stage after it read its table: nothing it dropped is in the dataset, and the column it added is.
+    assert (out / "qa_checked.parquet").exists()
+    assert pl.read_parquet(out / "qa_debiased.parquet").filter(pl.col("category") == "count").height == 0
+    dataset = load_dataset("parquet", data_dir=str(out / "dataset"))["train"]
+    assert "count" not in set(dataset["category"]) and len(dataset) > 0
+    assert dataset["question_chars"] == [len(q) for q in dataset["question_only"]]
+    shown = CliRunner().invoke(app, ["inspect", str(out), "--stage", "question_mark", "-n", "1"])
+    assert shown.exit_code == 0 and "qa_checked.parquet" in shown.output
+
+
+def test_the_readme_stage_config_is_a_flag_of_stvqa_build(with_question_mark, tmp_path) -> None:
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["build", "--out", str(out), "--no-strict"])
+    assert result.exit_code == 0, result.output
+    assert pl.read_parquet(out / "rejects.parquet").filter(pl.col("reject_stage") == "question_mark").height == 0
+    manifest = (out / "manifest.json").read_text()
+    assert '"strict": false' in manifest

@@ -1,11 +1,13 @@
-"""What every command shares: the consoles, turning user mistakes into `error:`/`hint:` and exit 1,
-`--config FILE` defaults, and options whose help text comes from the config field they set."""
+"""What every command shares: the consoles, turning user mistakes into `error:`/`hint:` and exit 1, and
+`--config FILE` defaults (the flags themselves come from the configs: `flags.py`)."""
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..config import field_help
-from ..errors import StvqaError, os_error
+from ..errors import StvqaError, as_os_error, os_error
 from ..progress import Progress, for_console
 
 class _PipeConsole(Console):
@@ -25,6 +26,7 @@ class _PipeConsole(Console):
         raise SystemExit(0)
 
 
+log = logging.getLogger("stvqa")
 console = _PipeConsole(soft_wrap=True)  # messages stay on one line (greppable, testable); tables still fit the width
 err_console = Console(stderr=True, soft_wrap=True)
 try:  # Typer < 0.22 depends on Click and raises Click's exceptions; newer ones carry their own copies, without Click
@@ -54,10 +56,13 @@ def user_errors(command):
             return command(*args, **kwargs)
         except BrokenPipeError:
             raise  # the reader of a pipe stopped reading: the console's own handling applies
-        except (StvqaError, OSError) as exc:
+        except Exception as exc:
+            fault = None if isinstance(exc, StvqaError) else as_os_error(exc)
+            if not isinstance(exc, StvqaError) and fault is None:
+                raise  # a bug, not a mistake or a fault of the machine: the traceback is what a report needs
             if settings["verbose"]:
                 err_console.print_exception()
-            error = exc if isinstance(exc, StvqaError) else os_error(exc)
+            error = exc if isinstance(exc, StvqaError) else os_error(fault)
             report_error(_as_config_key(error.message, kwargs.get("ctx")), error.hint)  # commands with --config take `ctx`
             raise typer.Exit(USER_MISTAKE) from None
 
@@ -70,7 +75,8 @@ def _as_config_key(message: str, ctx: Any) -> str:
     flag, _, rest = message.partition(" ")
     if ctx is None or not flag.startswith("--") or CONFIG_FILE not in ctx.meta:
         return message
-    key = flag[2:].replace("-", "_")
+    key = next((p.name for p in ctx.command.params if flag in getattr(p, "opts", ()) or flag in getattr(p, "secondary_opts", ())),
+               flag[2:].replace("-", "_"))
     source = ctx.get_parameter_source(key)
     if source is None or source.name != "DEFAULT_MAP":
         return message
@@ -97,12 +103,15 @@ class StvqaGroup(typer.core.TyperGroup):
         raise SystemExit(code if isinstance(code, int) else 0)
 
 
-def option(cls: type, name: str, *flags: str, **kwargs: Any) -> Any:
-    """A typer option whose help is the config field's help (written once, in the config dataclass)."""
-    return typer.Option(*flags, help=field_help(cls, name), **kwargs)
+def config_option(help: str, renamed: Callable[[], dict[str, str]] = dict) -> Any:
+    """The `--config FILE` option of a command; `renamed()`: keys of earlier versions -> today's (read, with a notice)."""
+    def callback(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
+        return load_config_defaults(ctx, param, value, renamed())
+
+    return typer.Option(help=help, is_eager=True, callback=callback)
 
 
-def load_config_defaults(ctx: typer.Context, param, value: Path | None) -> Path | None:
+def load_config_defaults(ctx: typer.Context, param, value: Path | None, renamed: dict[str, str] | None = None) -> Path | None:
     """`--config FILE`: the file's keys become the command's defaults (Click's default_map), so flags still win."""
     if value is None:
         return value
@@ -119,6 +128,12 @@ def load_config_defaults(ctx: typer.Context, param, value: Path | None) -> Path 
         raise typer.BadParameter(f"{value} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise typer.BadParameter(f"{value} must be a mapping of flag names to values")
+    for old, new in (renamed or {}).items():
+        if old in data:
+            if new in data:
+                raise typer.BadParameter(f"{value}: {old} and {new} are the same setting (write {new})")
+            log.warning("%s: the key %s is now %s (read as %s; rename it, the old name will go)", value, old, new, new)
+            data[new] = data.pop(old)
     known = {p.name for p in ctx.command.params}
     unknown = sorted(set(data) - known)
     if unknown:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
@@ -13,27 +14,17 @@ from rich.table import Table
 from ..errors import ConfigError
 from ..pipeline.rundir import atomic_write_text
 from ..train.evaluate import EvalConfig as E
-from .common import console, option, progress, settings, user_errors
+from .common import console, progress, settings, user_errors
+from .flags import ConfigCommand, Group, build_config, flags_of
 
 
-@user_errors
-def eval(  # noqa: A001 - the command's name
-    model: Annotated[str, typer.Argument(help="A model folder (e.g. written by `stvqa train`) or a Hub id.")],
-    dataset: Annotated[str, typer.Argument(help="Exported dataset: a folder, a Parquet file or a Hub id.")],
-    split: Annotated[str, option(E, "split")] = "val",
-    limit: Annotated[Optional[int], option(E, "limit")] = None,
-    batch_size: Annotated[int, option(E, "batch_size")] = 8,
-    max_new_tokens: Annotated[int, option(E, "max_new_tokens")] = 1024,
-    recipe: Annotated[Optional[str], typer.Option(help="Recipe whose prompt, pixel bounds and reward settings to use; "
-                                                       "default: the model's stvqa_recipe.yaml, else grpo_spatialthinker.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="JSON report; default MODEL/eval-SPLIT.json for a local model, else ./eval-SPLIT.json.")] = None,
-) -> None:
+def _eval(model: str, dataset: str, recipe: Optional[str], out: Optional[Path], **values: Any) -> None:
     """Evaluate a model on a split: accuracy overall and per category, reward components, format failures."""
     from ..train import require_extra
     from ..train.evaluate import evaluate
 
-    cfg = E(split=split, limit=limit, batch_size=batch_size, max_new_tokens=max_new_tokens)
-    out = out or (Path(model) / f"eval-{split}.json" if Path(model).is_dir() else Path(f"eval-{split}.json"))
+    cfg = build_config(E, FLAGS, values)
+    out = out or (Path(model) / f"eval-{cfg.split}.json" if Path(model).is_dir() else Path(f"eval-{cfg.split}.json"))
     check_report_path(out)  # before hours of generation, not after
     require_extra("stvqa eval")
     report = evaluate(model, dataset, cfg, recipe=recipe, progress=progress(), quiet=settings["quiet"])
@@ -41,6 +32,20 @@ def eval(  # noqa: A001 - the command's name
     console.print(eval_table(report))
     rewards = ", ".join(f"{k} {v:.3f}" for k, v in report["rewards"].items())
     console.print(f"reward means: {rewards}; {report['tokens_per_second']} tokens/s. Report: [bold]{out}[/]")
+
+
+FLAGS = flags_of([Group(E)])
+FIXED = [
+    inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[str, typer.Argument(
+        help="A model folder (e.g. written by `stvqa train`) or a Hub id.")]),
+    inspect.Parameter("dataset", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[str, typer.Argument(
+        help="Exported dataset: a folder, a Parquet file or a Hub id.")]),
+    inspect.Parameter("recipe", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[str], typer.Option(
+        help="Recipe whose prompt, pixel bounds and reward settings to use; default: the model's stvqa_recipe.yaml, else grpo_spatialthinker.")]),
+    inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[Path], typer.Option(
+        help="JSON report; default MODEL/eval-SPLIT.json for a local model, else ./eval-SPLIT.json.")]),
+]
+eval = user_errors(ConfigCommand(_eval, FIXED, lambda: FLAGS))  # noqa: A001 - the command's name
 
 
 def check_report_path(out: Path) -> None:

@@ -1,40 +1,44 @@
-"""`stvqa export`: a run's verified questions -> a Hugging Face-ready dataset folder."""
+"""`stvqa export`: a run's verified questions -> a Hugging Face-ready dataset folder. Its flags are the fields of
+`ExportConfig`; one not given takes the run's own export setting."""
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 
+from ..stages import export_to, recorded_config, stage
 from ..stages.export.parquet import ExportConfig
-from ..stages import export_to
-from .common import option, progress, user_errors
+from .common import progress, user_errors
+from .flags import ConfigCommand, Flag, Group, flags_of, values_at
 from .report import print_stage, require_run
 
-E = ExportConfig
+OWN = frozenset({"out", "overwrite"})  # this command's own flags, not the run's settings
 
 
-@user_errors
-def export(
-    run: Annotated[Path, typer.Argument(help="A run directory written by `stvqa build`.")],
-    out: Annotated[Path, typer.Option(help="Dataset folder to write (data/train-*.parquet, data/val-*.parquet, README.md); "
-                                           "new, empty, or an earlier export (with --overwrite).", show_default=False)],
-    val_split: Annotated[Optional[float], option(E, "val_split", show_default="the run's")] = None,
-    seed: Annotated[Optional[int], option(E, "seed", show_default="the run's")] = None,
-    max_pixels: Annotated[Optional[int], typer.Option(help="Downsize images above this many pixels (boxes are rescaled to match); 0: never.",
-                                                      show_default="the run's")] = None,
-    images: Annotated[Optional[bool], option(E, "embed_images", "--images/--no-images", show_default="the run's")] = None,
-    overwrite: Annotated[bool, option(E, "overwrite")] = False,
-    layout: Annotated[Optional[str], option(E, "layout", show_default="the run's")] = None,
-) -> None:
-    """Export a run's curated questions (RUN/qa_filtered.parquet) as Parquet that `datasets.load_dataset("parquet", data_dir=OUT)`
-    reads with images. Settings not given are the run's own export settings (split, seed, pixels, images, layout)."""
+def export_flags() -> list[Flag]:
+    return flags_of([Group(ExportConfig, skip=OWN, defaults=lambda name: None, show_default=lambda name: "the run's")])
+
+
+def _export(run: Path, out: Path, overwrite: bool, **values: Any) -> None:
+    """Export a run's curated questions as Parquet that `datasets.load_dataset("parquet", data_dir=OUT)` reads with
+    images. Settings not given are the run's own export settings (split, seed, pixels, images, layout)."""
     run_dir = require_run(run)
-    given = {"val_split": val_split, "seed": seed, "embed_images": images, "layout": layout,
-             "max_pixels": (max_pixels or None) if max_pixels is not None else None}
-    earlier = (run_dir.record("export") or {}).get("config") or {}
-    settings = {k: v for k, v in earlier.items() if k in {"val_split", "seed", "max_pixels", "embed_images", "layout", "shard_bytes", "jpeg_quality"}}
-    settings.update({k: v for k, v in given.items() if v is not None or (k == "max_pixels" and max_pixels == 0)})
-    cfg = ExportConfig(**settings, out=str(out), overwrite=overwrite)
+    given = values_at(export_flags(), values, ())
+    own = recorded_config(run_dir, stage("export"))
+    cfg = replace(own, **{f.name: given[f.name] for f in fields(ExportConfig) if f.name in given}, out=str(out), overwrite=overwrite)
     print_stage(export_to(run_dir, cfg, progress()), run_dir)
+
+
+FIXED = [
+    inspect.Parameter("run", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[Path, typer.Argument(help="A run directory written by `stvqa build`.")]),
+    inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Path, typer.Option(
+        help="Dataset folder to write (data/train-*.parquet, data/val-*.parquet, README.md): new, empty, or an earlier export "
+             "(with --overwrite).", show_default=False)]),
+    inspect.Parameter("overwrite", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[bool, typer.Option(
+        help="Replace --out when it holds an earlier `stvqa export` and nothing else.")]),
+]
+export = user_errors(ConfigCommand(_export, FIXED, export_flags))

@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
+import inspect as inspect_module
 from dataclasses import replace
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from .. import views
 from ..samples import apply, no_match_hint, open_samples
 from .common import console, user_errors
-from .selection import Category, ImageId, Index, Level, Limit, Random, Seed, Source, StageName, VerifiedFlag, selection
+from .flags import ConfigCommand
+from .selection import SOURCE, STAGE, selection, selection_flags
 
 DEFAULT_LIMIT = 3
 
 
-@user_errors
-def inspect(
-    path: Source,
-    stage: StageName = None,
-    index: Index = None,
-    image_id: ImageId = None,
-    category: Category = None,
-    level: Level = None,
-    verified: VerifiedFlag = None,
-    random: Random = False,
-    seed: Seed = 0,
-    limit: Limit = None,
-    browse: Annotated[bool, typer.Option("--browse", help="Page through the selection with the keyboard: n/space/→ next, p/← previous, g NUMBER Enter jump to #NUMBER (the row number in the titles), q quit.")] = False,
-) -> None:
+def _inspect(path: Path, stage: str | None, browse: bool, **values: Any) -> None:
     """Show samples: the image with the subgraph's boxes, the question, the options with the answer marked ✓,
     category, level, rating, verification and the subgraph, one object per line (3 samples unless --limit)."""
-    chosen = selection(index, image_id, category, level, verified, random, seed, limit)
+    chosen = selection(FLAGS, values)
     samples = open_samples(path, stage, chosen.verified)
-    rows = apply(samples.rows, chosen if limit or browse else replace(chosen, limit=DEFAULT_LIMIT))
+    rows = apply(samples.rows, chosen if chosen.limit or browse else replace(chosen, limit=DEFAULT_LIMIT))
     console.print(f"{samples.source}: {len(samples.rows):,} rows; showing {len(rows):,}", highlight=False)
     if not rows:
         console.print(f"[yellow]hint:[/] {no_match_hint(samples.rows, chosen)}", highlight=False)
@@ -41,3 +31,13 @@ def inspect(
         views.browse(console, samples, rows, views.terminal_keys())
     else:
         views.show(console, samples, rows)
+
+
+FLAGS = selection_flags()
+FIXED = [
+    SOURCE, STAGE,
+    inspect_module.Parameter("browse", inspect_module.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[bool, typer.Option(
+        "--browse", help="Page through the selection with the keyboard: n/space/→ next, p/← previous, g NUMBER Enter jump to #NUMBER "
+                         "(the row number in the titles), q quit.")]),
+]
+inspect = user_errors(ConfigCommand(_inspect, FIXED, lambda: FLAGS))

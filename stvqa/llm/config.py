@@ -8,7 +8,7 @@ only the name of the environment variable that holds it is, and the key is read 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..config import check_range
@@ -41,6 +41,8 @@ class LLMConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if self.cache is not None:
+            object.__setattr__(self, "cache", str(self.cache))
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"--base-url {self.base_url!r} is not an http(s) URL", "Pass e.g. --base-url http://localhost:8000/v1")
         check_range("--concurrency", self.concurrency, 1, 4096)
@@ -63,3 +65,15 @@ class LLMConfig:
 def params_of(cfg: LLMConfig) -> dict[str, Any]:
     """The sampling parameters sent with every request (and part of its cache key)."""
     return {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens}
+
+
+@dataclass(frozen=True)
+class JudgeLLMConfig(LLMConfig):
+    """A judge's endpoint: as any other, but it samples at 1.0 (so its tries differ) and needs one letter."""
+
+    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature of the judges (above 0, so the k tries differ)."})
+    max_tokens: int = field(default=64, metadata={"help": "Most tokens of a vlm or blind judge's reply (a letter needs one)."})
+    cache: str | None = field(default=None, metadata={**RUN_CONTROL, "help": "SQLite file of judge replies (default: RUN/judge_cache.sqlite)."})
+
+
+RUN_CONTROL_FIELDS = frozenset(f.name for f in fields(LLMConfig) if f.metadata.get("key", True) is False)

@@ -31,7 +31,7 @@ import polars as pl
 
 from .. import __version__
 from ..config import key_dict
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, as_os_error
 from ..progress import Progress, Task
 from ..records import JUDGE_COLUMNS, REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
 from .rundir import REJECTS, RunDir, canonical_json, commit, discard, fingerprint, sha256_text, temp_dir, temp_file
@@ -215,7 +215,7 @@ def run_stage(run: RunDir, stage: Stage, cfg: Any, progress: Progress | None = N
             raise nothing_kept_error(name, stats, run, stage.empty_hint)
         if stage.table:
             kept = outcome.kept if isinstance(outcome.kept, pl.DataFrame) else pl.DataFrame()
-            kept.write_parquet(io.output(stage.table))
+            write_parquet(kept, io.output(stage.table), run.file(stage.table))
         for target, tmp in io.temporaries.items():
             commit(tmp, target)
     finally:
@@ -278,6 +278,17 @@ def _conform(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select([pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c) for c, t in REJECTS_SCHEMA.items()])
 
 
+def write_parquet(frame: pl.DataFrame, tmp: Path, target: Path) -> None:
+    """`frame.write_parquet(tmp)`, with an OS fault (a full disk) reported as the OSError it is, naming `target`."""
+    try:
+        frame.write_parquet(tmp)
+    except pl.exceptions.PolarsError as exc:
+        fault = as_os_error(exc, str(target))
+        if fault is None:
+            raise
+        raise fault from None
+
+
 def _replace_rejects(path: Path, stage: str, dropped: pl.DataFrame | None) -> None:
     """rejects.parquet holds every stage's dropped rows; a stage that re-runs replaces its own share."""
     parts = []
@@ -301,7 +312,7 @@ def _write_rejects(path: Path, parts: list[pl.DataFrame]) -> None:
     frame = pl.concat(parts, how="vertical_relaxed")
     tmp = temp_file(path)
     try:
-        frame.write_parquet(tmp)
+        write_parquet(frame, tmp, path)
         commit(tmp, path)
     finally:
         discard(tmp) if tmp.exists() else None

@@ -42,14 +42,14 @@ class TrainRecipe:
     max_samples: int | None = field(default=None, metadata={"help": "Train on the first N rows only."})
     min_pixels: int = field(default=262_144, metadata={"help": "Images smaller than this are enlarged (boxes and the prompt's size follow)."})
     max_pixels: int = field(default=4_194_304, metadata={"help": "Images larger than this are downsized (boxes and the prompt's size follow)."})
-    lora: bool = field(default=False, metadata={"help": "Train a LoRA adapter instead of all weights (peft)."})
+    lora: bool = field(default=False, metadata={"flag": "--lora", "help": "Train a LoRA adapter instead of all weights (peft)."})
     lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
     lora_alpha: int = field(default=32, metadata={"help": "LoRA alpha."})
     lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
     lora_target_modules: str | tuple[str, ...] = field(default="all-linear", metadata={"help": "Modules LoRA adapts."})
     gradient_checkpointing: bool = field(default=True, metadata={"help": "Recompute activations in the backward pass (less memory)."})
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; none = on when a GPU is present."})
-    use_vllm: bool = field(default=False, metadata={"help": "Generate completions with vLLM (needs a GPU and `pip install vllm`)."})
+    use_vllm: bool = field(default=False, metadata={"flag": "--use-vllm", "help": "Generate completions with vLLM (needs a GPU and `pip install vllm`)."})
     vllm_mode: str = field(default="colocate", metadata={
         "help": "colocate: vLLM in the training processes; server: a separate `trl vllm-serve` (vllm_server_base_url=...)."})
     report_to: str = field(default="none", metadata={"help": "Where to log metrics: none, or a comma list of tensorboard, wandb, trackio."})
@@ -238,8 +238,9 @@ def value_fits(value: Any, hint: Any) -> bool:
 
 def type_name(hint: Any) -> str:
     """`float | None` -> 'a float or None' (for messages)."""
+    import types
     import typing
 
-    arms = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, __import__("types").UnionType) else (hint,)
+    arms = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
     names = ["None" if a is type(None) else getattr(a, "__name__", str(a)) for a in arms]
     return " or ".join(f"a {n}" if n != "None" else n for n in names)

@@ -109,10 +109,10 @@ SPLITS = ("train", "val")
 class ExportConfig:
     val_split: float = field(default=0.1, metadata={"help": "Share of images in the val split (by image: a hash of the image id and the seed decides)."})
     seed: int = field(default=0, metadata={"help": "Seed of the split."})
-    max_pixels: int | None = field(default=None, metadata={"help": "Downsize images above this many pixels (boxes are rescaled to match)."})
+    max_pixels: int | None = field(default=None, metadata={"help": "Downsize images above this many pixels (boxes are rescaled to match); 0: never."})
     shard_bytes: int = field(default=500_000_000, metadata={"help": "Start a new Parquet shard past this many bytes of row data."})
     jpeg_quality: int = field(default=90, metadata={"help": "JPEG quality of re-encoded (downsized) images."})
-    embed_images: bool = field(default=True, metadata={"help": "Embed images in the Parquet; --no-images writes text-only rows (sizes from the scene graph)."})
+    embed_images: bool = field(default=True, metadata={"flag": "--images/--no-images", "old_keys": ("images",), "help": "Embed images in the Parquet; --no-images writes text-only rows (sizes from the scene graph)."})
     out: str | None = field(default=None, metadata={"help": "Dataset folder to write (data/train-*.parquet, data/val-*.parquet, README.md); default RUN/dataset."})
     overwrite: bool = field(default=False, metadata={"key": False, "help": "Replace --out when it holds an earlier `stvqa export` and nothing else."})
     layout: str = field(default="trl", metadata={"help": "Image column: `trl` writes `image` (what TRL and the datasets viewer read); "
@@ -122,6 +122,8 @@ class ExportConfig:
         if self.layout not in LAYOUTS:
             raise ConfigError(f"--layout {self.layout!r} is not a layout", f"Choose one of: {', '.join(LAYOUTS)}.")
         check_range("--val-split", self.val_split, 0.0, 1.0)
+        if self.max_pixels == 0:
+            object.__setattr__(self, "max_pixels", None)
         if self.max_pixels is not None:
             check_range("--max-pixels", self.max_pixels, 1)
         check_range("--jpeg-quality", self.jpeg_quality, 1, 100)

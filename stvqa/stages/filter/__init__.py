@@ -21,11 +21,11 @@ from ...errors import ConfigError
 from .funnel import Funnel, histogram
 from .judges.prompt import KINDS
 from .judges.run import RETRIED, JudgeRun, judge_rows
-from ...llm.config import LLMConfig
+from ...llm.config import JudgeLLMConfig, LLMConfig
 from ...llm.usage import Usage
 from . import curate
 from ...blind import blind_audit
-from ..generate.config import parse_mix
+from ..generate.config import mix_pairs, parse_range
 from ...records import JUDGE_COLUMNS, LEVELS, PAPER_MIX, REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
 from ...resources import resource_path
 from ...pipeline.runner import Outcome, Stage, StageIO
@@ -40,10 +40,10 @@ RULES = ("threshold", "any")
 
 @dataclass(frozen=True)
 class FilterConfig:
-    judges: tuple[str, ...] = field(default=(), metadata={
+    judges: tuple[str, ...] = field(default=(), metadata={"flag": "--judge", "old_keys": ("judge",),
         "help": "Judges to run (repeat the flag): vlm (a vision model answers with the image), blind (a model answers without it), "
                 "policy (the model to be trained). None: offline rules only."})
-    llm: LLMConfig | None = field(default=None, metadata={"help": "The judges' endpoint (--base-url, --model, limits, prices)."})
+    llm: JudgeLLMConfig | None = field(default=None, metadata={"help": "The judges' endpoint (--base-url, --model, limits, prices); none without a judge."})
     blind_model: str | None = field(default=None, metadata={"help": "Model of the blind judge on the same endpoint (default: --model)."})
     policy_base_url: str | None = field(default=None, metadata={"help": "Endpoint serving the policy model, e.g. a local vLLM (default: --base-url)."})
     policy_model: str | None = field(default=None, metadata={"help": "The policy model, e.g. Qwen/Qwen2.5-VL-7B-Instruct (default: --model)."})
@@ -56,24 +56,25 @@ class FilterConfig:
     rule: str = field(default="threshold", metadata={"help": "threshold (--min-consistency) or any (keep when any try agrees: the paper's rule)."})
     max_blind: float | None = field(default=None, metadata={
         "help": "Drop questions the blind judge answers right more often than this share of tries (e.g. 0.99 drops those it always solves)."})
-    pass_rate: tuple[float, float] = field(default=(0.125, 0.875), metadata={
+    pass_rate: tuple[float, float] = field(default=(0.125, 0.875), metadata={"cli_type": str,
         "help": "Keep questions whose policy pass rate is in this range, e.g. 0.125..0.875 (GRPO learns nothing from 0 or 1)."})
     min_rating: int | None = field(default=None, metadata={"help": "Drop questions rated below this (1-10)."})
-    levels: tuple[str, ...] = field(default=(), metadata={"help": "Keep only these levels (repeat: --level easy --level medium); default all."})
+    levels: tuple[str, ...] = field(default=(), metadata={"flag": "--level", "old_keys": ("level",), "help": "Keep only these levels (repeat: --level easy --level medium); default all."})
     target: int | None = field(default=None, metadata={"help": "Keep at most this many questions, per category by --mix, the best-rated first (shortfalls reported)."})
-    mix: tuple[tuple[str, float], ...] = field(default=tuple(PAPER_MIX.items()), metadata={
+    mix: tuple[tuple[str, float], ...] = field(default=tuple(PAPER_MIX.items()), metadata={"cli_type": str,
         "help": "Category shares of --target (default: the paper's 50% relation, the rest evenly)."})
     dedup: bool = field(default=True, metadata={"help": "Drop duplicate and near-duplicate questions of an image, and repeats across generators."})
     balance_letters: bool = field(default=True, metadata={"help": "Re-order options so answer letters are evenly spread."})
 
     def __post_init__(self) -> None:
-        if isinstance(self.mix, str):
-            object.__setattr__(self, "mix", parse_mix(self.mix))
+        object.__setattr__(self, "mix", mix_pairs(self.mix))
         if isinstance(self.llm, dict):
-            object.__setattr__(self, "llm", LLMConfig(**self.llm))
-        for name in ("judges", "levels", "pass_rate"):
+            object.__setattr__(self, "llm", JudgeLLMConfig(**self.llm))
+        if not self.judges:
+            object.__setattr__(self, "llm", None)  # offline curation has no endpoint
+        for name in ("judges", "levels"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        object.__setattr__(self, "mix", tuple((str(k), float(v)) for k, v in self.mix))
+        object.__setattr__(self, "pass_rate", parse_range(self.pass_rate, "--pass-rate"))
         if self.judge_max_side == 0:
             object.__setattr__(self, "judge_max_side", None)
 

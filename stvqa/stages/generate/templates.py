@@ -212,7 +212,7 @@ def size_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) 
     for a, b in _pairs(view):
         if view.fills_frame(a) or view.fills_frame(b):
             continue  # the photo itself, or a close-up's backdrop
-        found = _compare(geo.area(a["bbox"]), geo.area(b["bbox"]), cfg.size_ratio, cfg.same_ratio)
+        found = _compare(geo.area(a["bbox"]), geo.area(b["bbox"]), cfg.thresholds.size_ratio, cfg.thresholds.same_ratio)
         if found is None or found[0] == SAME:
             continue
         verdict, clarity = found
@@ -236,7 +236,7 @@ def orientation_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit
             a, b = b, a
         for axis, order, extent, labels in (("horizontal", geo.horizontal_order, view.width, ("left", "right")),
                                              ("vertical", geo.vertical_order, view.height, ("above", "below"))):
-            side = order(a["bbox"], b["bbox"], extent, cfg.position_margin)
+            side = order(a["bbox"], b["bbox"], extent, cfg.thresholds.position_margin)
             if side:
                 i = 0 if axis == "horizontal" else 1
                 gap = abs(geo.centre(a["bbox"])[i] - geo.centre(b["bbox"])[i]) / extent
@@ -252,7 +252,7 @@ def instance_location_candidates(view: SceneView, cfg: GenerateConfig, key: str,
         if view.refers_by[a["id"]] == "position":
             continue
         cell, margin = geo.grid_cell(a["bbox"], view.width, view.height)
-        if margin < cfg.cell_margin:
+        if margin < cfg.thresholds.cell_margin:
             continue
         others = [c for c in geo.ALL_CELLS if c != cell]
         distractors = [others[i] for i in permutation(len(others), key, "cells", a["id"])[:3]]
@@ -299,7 +299,7 @@ def distance_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: i
                 if not apart[(a["id"], b["id"])] or contains(a["bbox"], b["bbox"]) or contains(b["bbox"], a["bbox"]):
                     continue  # "the building or the sign on it?": one is part of the other's place
                 (da, ga), (db, gb) = measures[a["id"]], measures[b["id"]]
-                found = _compare(db, da, cfg.distance_ratio, cfg.same_ratio)  # the nearer one wins: compare reversed
+                found = _compare(db, da, cfg.thresholds.distance_ratio, cfg.thresholds.same_ratio)  # the nearer one wins: compare reversed
                 # People judge nearness by the gaps between objects as well as by their middles: ask only
                 # where both measures give the same answer.
                 if found is None or found[0] != _gap_verdict(ga, gb, cfg):
@@ -320,7 +320,7 @@ def distance_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: i
 def _gap_verdict(ga: float, gb: float, cfg: GenerateConfig) -> str | None:
     """The gap measure's answer: 'x' when a is clearly nearer, 'y' when b is, SAME when alike, else None."""
     slack = 0.02 * max(ga, gb, 1.0)  # gaps of touching boxes are 0: compare with a little slack
-    found = _compare(gb + slack, ga + slack, cfg.distance_ratio, cfg.same_ratio)
+    found = _compare(gb + slack, ga + slack, cfg.thresholds.distance_ratio, cfg.thresholds.same_ratio)
     return found[0] if found else None
 
 
@@ -339,7 +339,7 @@ def _prefer_balance(candidates: list[Candidate], key: str, limit: int) -> list[C
 def count_candidates(view: SceneView, cfg: GenerateConfig, key: str, limit: int) -> list[Candidate]:
     """Only classes whose annotation is plausibly exhaustive: no group box or plural name of the class, no
     overlapping class annotated apart (men and persons), every instance large enough not to be missed."""
-    low, high = cfg.count_range
+    low, high = cfg.thresholds.count_range
     out = []
     for name, n in sorted(view.class_counts().items(), key=lambda kv: (-kv[1], kv[0])):
         if not low <= n <= high or name in RARELY_EXHAUSTIVE:  # the name itself, not its kinds (`rarely_exhaustive`): men are counted

@@ -27,7 +27,7 @@ class LoadConfig:
     source: str = field(default="vg", metadata={"help": "Scene-graph source: vg (Visual Genome 1.0/1.2/1.4 JSON), vg150 (prompt Parquet/JSONL) or gqa."})
     data_dir: str | None = field(default=None, metadata={"help": "Folder with the source's files. Without it, --source vg uses the bundled sample."})
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
-    use_aliases: bool = field(default=True, metadata={"help": "Apply VG's object alias list (object_alias.txt) when present."})
+    use_aliases: bool = field(default=True, metadata={"flag": "--aliases/--no-aliases", "old_keys": ("aliases",), "help": "Apply VG's object alias list (object_alias.txt) when present."})
     limit: int | None = field(default=None, metadata={"help": "Keep at most N images (after --shard), in file order."})
     shard: str | None = field(default=None, metadata={"help": "Keep shard i of N, e.g. 0/4 (a stable hash of the image id; shards partition the data)."})
     validate_every: int = field(default=100, metadata={"help": "Check every k-th scene against schemas/scene_graph.schema.json (1 = all; about 7 ms a scene)."})

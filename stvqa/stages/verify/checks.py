@@ -21,7 +21,7 @@ from ...focus import mentioned_in_order
 from ...records import LETTERS, option_text
 from ...schema import schema_errors
 from ... import geometry as geo
-from ..generate.config import GenerateConfig
+from ..generate.config import Thresholds
 from ...lexicon import objecthood, predicates
 from ...hashing import unit
 from ...scene_view import distinct
@@ -32,12 +32,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class VerifyConfig:
-    thresholds: GenerateConfig = field(default_factory=GenerateConfig, metadata={"help": "Margins the answers must clear (shared with generation)."})
+    thresholds: Thresholds = field(default_factory=Thresholds, metadata={"help": "Margins the answers must clear (those generation used)."})
     correct_counts: bool = field(default=True, metadata={"help": "Fix count answers that disagree with the graph instead of rejecting them."})
-    validate_every: int = field(default=100, metadata={"help": "Check every k-th sample against schemas/qa_sample.schema.json (about 0.3 ms a sample); 1 checks all."})
+    validate_questions_every: int = field(default=100, metadata={
+        "help": "Check every k-th question against schemas/qa_sample.schema.json (about 0.3 ms a question); 1 checks all, 0 none."})
 
     def __post_init__(self) -> None:
-        check_range("--validate-every", self.validate_every, 0)
+        check_range("--validate-questions-every", self.validate_questions_every, 0)
 
 
 _OUTCOME = {True: "verified", None: "unverified", False: "rejected"}
@@ -51,7 +52,7 @@ def verify_samples(samples: Iterable[dict[str, Any]], scene: dict[str, Any] | No
     kept, rejected = [], []
     for sample in samples:
         # A hash of the sample id picks which samples are schema-checked: the same ones in any order or process.
-        checked = cfg.validate_every and unit("validate", sample.get("sample_id")) * cfg.validate_every < 1
+        checked = cfg.validate_questions_every and unit("validate", sample.get("sample_id")) * cfg.validate_questions_every < 1
         schema_problems = schema_errors("qa_sample", sample) if checked else []
         if schema_problems:
             log.warning("sample %s does not match the QA sample schema: %s", sample.get("sample_id"), "; ".join(schema_problems[:3]))

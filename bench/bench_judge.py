@@ -54,7 +54,7 @@ from stvqa.stages.filter.judges.prompt import KINDS, judge_image, messages, try_
 from stvqa.llm.config import LLMConfig  # noqa: E402
 from stvqa.llm.fake_server import ChatServer, FakeReply  # noqa: E402
 from stvqa.stages.filter import curate  # noqa: E402
-from stvqa.stages.export.parquet import read_image  # noqa: E402
+from stvqa.images import read_image  # noqa: E402
 from stvqa.records import LETTERS  # noqa: E402
 from stvqa.pipeline.rundir import RunDir  # noqa: E402
 from stvqa.pipeline.runner import run_stages  # noqa: E402

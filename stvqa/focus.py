@@ -121,14 +121,16 @@ def focus(question: str, scene: dict[str, Any], aliases: dict[str, list[str]] | 
     `<scene>` block, with every instance of each mentioned name and the relations among them."""
     objects = scene.get("objects") or []
     names = mentioned_names(question, (o["name"] for o in objects), aliases)
-    kept = [o for o in objects if o["name"] in names]
-    ids = {o["id"] for o in kept}
-    relationships = [
-        {"subject": r["subject"], "predicate": r["predicate"], "object": r["object"]}
-        for r in scene.get("relationships") or []
-        if r["subject"] in ids and r["object"] in ids
-    ]
-    return {"objects": [{"id": o["id"], "bbox": [_plain_number(v) for v in o["bbox"]]} for o in kept], "relationships": relationships}
+    return subgraph(objects, scene.get("relationships") or [], {o["id"] for o in objects if o["name"] in names})
+
+
+def subgraph(objects: list[dict[str, Any]], relationships: list[dict[str, Any]], ids: set[str]) -> dict[str, Any]:
+    """The `<scene>` block of these ids: their objects (in the graph's order, with their boxes) and the relations
+    among them."""
+    kept = [{"id": o["id"], "bbox": [_plain_number(v) for v in o["bbox"]]} for o in objects if o["id"] in ids]
+    among = [{"subject": r["subject"], "predicate": r["predicate"], "object": r["object"]}
+             for r in relationships if r["subject"] in ids and r["object"] in ids]
+    return {"objects": kept, "relationships": among}
 
 
 def _plain_number(v: float) -> float | int:

@@ -1,4 +1,4 @@
-"""Box geometry used to compute and verify answers."""
+"""Box geometry: overlap, areas, centres, gaps, the 3 x 3 grid and left/right, above/below orders."""
 
 from __future__ import annotations
 
@@ -6,6 +6,17 @@ import math
 
 GRID_CELLS = (("top-left", "top", "top-right"), ("left", "center", "right"), ("bottom-left", "bottom", "bottom-right"))
 ALL_CELLS = tuple(cell for row in GRID_CELLS for cell in row)
+
+
+def iou(a, b) -> float:
+    """Intersection over union of two boxes (x1, y1, x2, y2)."""
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def area(box) -> float:

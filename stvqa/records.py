@@ -56,6 +56,16 @@ def added_columns(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
     return {name: dtype for name, dtype in schema.items() if name not in KNOWN_COLUMNS}
 
 
+def lettered(options: list[str]) -> list[str]:
+    """["left", "right"] -> ["(A) left", "(B) right"]: how a question's options are shown, to a model and in an export."""
+    return [f"({LETTERS[i]}) {o}" for i, o in enumerate(options)]
+
+
+def question_with_options(question: str, options: list[str]) -> str:
+    """The question and its lettered options, one a line (STVQA-7K's `question_with_options`)."""
+    return question + "\n" + "\n".join(lettered(options))
+
+
 def option_text(sample: dict) -> str:
     """The text of the option the answer letter points to ("" when the letter points nowhere)."""
     letter = sample.get("answer")

@@ -22,7 +22,7 @@ import polars as pl
 from .config import check_range
 from .errors import ConfigError, DataError
 from .pipeline.ownership import is_export
-from .stages.export.parquet import ImageProblem, read_image
+from .images import ImageProblem, read_image
 from .hashing import permutation
 from .records import CATEGORIES, LEVELS
 from .pipeline.rundir import MANIFEST

@@ -14,7 +14,7 @@ from typing import Any
 
 from .focus import object_salience
 from .lexicon import objecthood, predicates
-from .stages.load.normalize import iou
+from .geometry import iou
 from . import geometry as geo
 from .english import printable_name
 

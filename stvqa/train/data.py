@@ -14,13 +14,13 @@ Datasets in STVQA-7K's layout (`images`, `problem`, `answer_option_text`) work t
 from __future__ import annotations
 
 import io
-import math
 import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
+from ..images import fit_size, image_size, resize
 from ..stages.export.parquet import scale_scene
 from ..resources import resource_path
 
@@ -46,45 +46,17 @@ def render_prompt(template: str, question: str, width: int, height: int) -> list
     return [{"role": "user", "content": template.format(width=width, height=height, question=question)}]
 
 
-def fit_size(width: int, height: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
-    """The size an image is resized to so that its area lies in [min_pixels, max_pixels] (aspect kept).
+def resized(data: bytes, size: tuple[int, int]) -> bytes:
+    """PNG: the model sees the pixels training resized, not a second lossy encoding of them."""
+    from PIL import Image
 
-    >>> fit_size(4000, 3000, 262144, 4194304)
-    (2364, 1773)
-    >>> fit_size(64, 48, 784, 3136)
-    (64, 48)
-    >>> fit_size(20, 10, 784, 3136)
-    (40, 20)
-    """
-    area = width * height
-    if area > max_pixels:
-        f = math.sqrt(max_pixels / area)
-        return max(1, math.floor(width * f)), max(1, math.floor(height * f))
-    if area < min_pixels:
-        f = math.sqrt(min_pixels / area)
-        return math.ceil(width * f), math.ceil(height * f)
-    return width, height
+    with Image.open(io.BytesIO(data)) as im:
+        return resize(im, size, "PNG")
 
 
 def scale_boxes(scene_json: str, sx: float, sy: float) -> str:
     """The scene with every box scaled as `stvqa export --max-pixels` does (`scale_scene`)."""
     return scene_json if sx == 1 and sy == 1 else scale_scene(scene_json, sx, sy)
-
-
-def resize_image(data: bytes, size: tuple[int, int]) -> bytes:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as im:
-        out = io.BytesIO()
-        im.convert("RGB").resize(size, Image.Resampling.BICUBIC).save(out, format="PNG")
-        return out.getvalue()
-
-
-def image_size(cell: dict[str, Any]) -> tuple[int, int]:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(cell["bytes"])) as im:  # reads the header only
-        return im.size
 
 
 def _split_files(folder: Path, split: str) -> list[str]:
@@ -165,10 +137,10 @@ def prepare(ds, prompt_file: str, min_pixels: int, max_pixels: int, max_samples:
         cell = row[column][0] if is_list else row[column]
         if not cell or not cell.get("bytes"):
             raise DataError(f"a row of {source} has no image", MAKE_IT + " Exports with --no-images cannot train.")
-        width, height = (row["image_width"], row["image_height"]) if has_size else image_size(cell)
-        size = fit_size(width, height, min_pixels, max_pixels)
+        width, height = (row["image_width"], row["image_height"]) if has_size else image_size(cell["bytes"])
+        size = fit_size(width, height, max_pixels=max_pixels, min_pixels=min_pixels)
         if size != (width, height):
-            cell = {"bytes": resize_image(cell["bytes"], size), "path": None}
+            cell = {"bytes": resized(cell["bytes"], size), "path": None}
         if row.get("scene") is not None and row.get("solution") is not None:
             scene, solution = row["scene"], row["solution"]
         else:

@@ -13,9 +13,7 @@ Two layouts of the image column (`ExportConfig.layout`):
 
 from __future__ import annotations
 
-import io
 import json
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,11 +26,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ...resources import resource_path
-from ..load.sources.base import resolve_inside
+from ...images import ImageProblem, decoded_within, read_image
 from ...config import check_range
 from ...errors import ConfigError
 from ...pipeline.ownership import EXPORT_MARK
-from ...records import LETTERS
+from ...records import lettered, question_with_options
 from ...hashing import unit
 
 IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -129,54 +127,9 @@ class ExportConfig:
         check_range("--jpeg-quality", self.jpeg_quality, 1, 100)
 
 
-class ImageProblem(Exception):
-    """An image that cannot be exported; `reason` is a stable snake_case code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 @cache
 def reasoning_template() -> str:
     return resource_path("prompts", "reasoning.txt").read_text().strip()
-
-
-def read_image(scene: dict[str, Any], data_dir: Path | None) -> bytes:
-    if scene.get("image_bytes"):
-        return scene["image_bytes"]
-    if scene.get("image_status") == "path_outside_data_dir":
-        raise ImageProblem("image_path_outside_data_dir")
-    if not scene.get("image_path") or data_dir is None:
-        raise ImageProblem("image_missing")
-    path = resolve_inside(data_dir, scene["image_path"])
-    if path is None:
-        raise ImageProblem("image_path_outside_data_dir")
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ImageProblem("image_missing") from None
-    except OSError:  # there, but not readable (permissions, a folder, an I/O error)
-        raise ImageProblem("image_unreadable") from None
-
-
-def prepare_image(data: bytes, max_pixels: int | None, quality: int) -> tuple[bytes, int, int]:
-    """Decode (to prove the bytes are an image), downsize above `max_pixels`; returns bytes, width, height."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            width, height = im.size
-            if not max_pixels or width * height <= max_pixels:
-                return data, width, height
-            factor = math.sqrt(max_pixels / (width * height))
-            size = (max(1, int(width * factor)), max(1, int(height * factor)))
-            out = io.BytesIO()
-            im.convert("RGB").resize(size, Image.Resampling.BICUBIC).save(out, format="JPEG", quality=quality)
-            return out.getvalue(), size[0], size[1]
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise ImageProblem("image_undecodable") from None
 
 
 def scale_scene(focus_json: str, sx: float, sy: float) -> str:
@@ -196,15 +149,11 @@ def split_of(image_id: str, cfg: ExportConfig) -> str:
     return "val" if unit("split", cfg.seed, image_id) < cfg.val_split else "train"
 
 
-def question_with_options(sample: dict[str, Any]) -> str:
-    return sample["question"] + "\n" + "\n".join(f"({LETTERS[i]}) {o}" for i, o in enumerate(sample["options"]))
-
-
 def export_row(sample: dict[str, Any], image: bytes, width: int, height: int, scene_json: str, layout: str = "trl",
                added: tuple[str, ...] = ()) -> dict[str, Any]:
     letter = sample["answer"]
     option_text = f"({letter}) {sample['answer_text']}"
-    qwo = question_with_options(sample)
+    qwo = question_with_options(sample["question"], sample["options"])
     return {
         "sample_id": sample["sample_id"],
         "image_id": sample["image_id"],
@@ -212,7 +161,7 @@ def export_row(sample: dict[str, Any], image: bytes, width: int, height: int, sc
         "problem": qwo,
         "question_only": sample["question"],
         "question_with_options": qwo,
-        "options": [f"({LETTERS[i]}) {o}" for i, o in enumerate(sample["options"])],
+        "options": lettered(sample["options"]),
         "answer": f"<scene>{scene_json}</scene>\n<answer>{letter}</answer>",
         "answer_only": letter,
         "answer_text": sample["answer_text"],
@@ -303,7 +252,7 @@ def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any
             advance(1)
         try:
             if cfg.embed_images:
-                image, width, height = prepare_image(read_image(scene, data_dir), cfg.max_pixels, cfg.jpeg_quality)
+                image, width, height = decoded_within(read_image(scene, data_dir), cfg.max_pixels, cfg.jpeg_quality)
             else:
                 image, width, height = None, scene["width"], scene["height"]
         except ImageProblem as problem:

@@ -33,8 +33,8 @@ from ...resources import resource_path
 from ... import geometry as geo
 from .config import GenerateConfig
 from ...english import be, plural, with_article
+from ...focus import subgraph
 from ...hashing import permutation, unit, weighted_sample
-from ..load.normalize import iou
 from ...scene_view import DUPLICATE_IOU, SceneView, contains
 
 SAME = "about the same"
@@ -107,7 +107,7 @@ def _slots(view: SceneView, **objects: dict) -> dict[str, str]:
 
 def distinct_things(view: SceneView, a: dict, b: dict) -> bool:
     """Two objects a question may compare: not one object under two names ("van" and "work truck" boxed alike)."""
-    return not objecthood.overlaps(a["name"], b["name"]) and iou(a["bbox"], b["bbox"]) < DUPLICATE_IOU
+    return not objecthood.overlaps(a["name"], b["name"]) and geo.iou(a["bbox"], b["bbox"]) < DUPLICATE_IOU
 
 
 def _pairs(view: SceneView, by_position: bool = True) -> list[tuple[dict, dict]]:
@@ -492,10 +492,7 @@ def question_focus(candidate: Candidate, view: SceneView) -> dict[str, Any]:
     """The question-focused subgraph: exactly the objects the question refers to (the table of "the cup on the
     table" too), and the relations among them."""
     ids = {o["id"] for o in candidate.involved} | {view.anchor[o["id"]] for o in candidate.involved if o["id"] in view.anchor}
-    objects = [{"id": o["id"], "bbox": [int(v) if float(v).is_integer() else v for v in o["bbox"]]} for o in view.objects if o["id"] in ids]
-    relationships = [{"subject": r["subject"], "predicate": r["predicate"], "object": r["object"]}
-                     for r in view.scene["relationships"] if r["subject"] in ids and r["object"] in ids]
-    return {"objects": objects, "relationships": relationships}
+    return subgraph(view.objects, view.scene["relationships"], ids)
 
 
 def names_its_own_answer(candidate: Candidate, view: SceneView) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...config import check_range
+from ...geometry import iou
 from ...names import AliasMap, id_stem, normalize_text
 from .sources.base import RawScene
 
@@ -26,16 +27,6 @@ class NormalizeConfig:
     def __post_init__(self) -> None:
         check_range("--dedup-iou", self.dedup_iou, 0.0, 1.0)  # an IoU above 1 merges nothing, as 1.0 does: say so, not silently
         check_range("--min-box-side", self.min_box_side, 0.0)
-
-
-def iou(a: tuple[float, ...] | list[float], b: tuple[float, ...] | list[float]) -> float:
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _clean_number(v: float) -> float | int:

@@ -9,7 +9,8 @@ from functools import cache
 from typing import Any
 
 from ....hashing import permutation
-from ....records import LETTERS
+from ....images import fit_size, resize
+from ....records import question_with_options
 from ....resources import resource_path
 
 
@@ -48,12 +49,8 @@ def try_order(sample_id: str, n_options: int, attempt: int, seed: int) -> list[i
     return base[shift:] + base[:shift]
 
 
-def question_text(sample: dict[str, Any], order: list[int]) -> str:
-    return sample["question"] + "\n" + "\n".join(f"({LETTERS[i]}) {sample['options'][j]}" for i, j in enumerate(order))
-
-
 def messages(kind: JudgeKind, sample: dict[str, Any], order: list[int], image: "JudgeImage | None") -> list[dict[str, Any]]:
-    text = template(kind).format(question=question_text(sample, order), width=image.width if image else 0, height=image.height if image else 0)
+    text = template(kind).format(question=question_with_options(sample["question"], [sample["options"][j] for j in order]), width=image.width if image else 0, height=image.height if image else 0)
     if not kind.sees_image or image is None:
         return [{"role": "user", "content": text}]
     return [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": image.url}}, {"type": "text", "text": text}]}]
@@ -76,10 +73,7 @@ def judge_image(data: bytes, max_side: int | None, quality: int = 75) -> JudgeIm
     with Image.open(io.BytesIO(data)) as im:
         width, height = im.size
         mime = Image.MIME.get(im.format or "", "image/jpeg")
-        if max_side is not None and max(width, height) > max_side:
-            factor = max_side / max(width, height)
-            width, height = max(1, round(width * factor)), max(1, round(height * factor))
-            out = io.BytesIO()
-            im.convert("RGB").resize((width, height), Image.Resampling.BICUBIC).save(out, format="JPEG", quality=quality)
-            data, mime = out.getvalue(), "image/jpeg"
+        size = fit_size(width, height, max_side=max_side)
+        if size != (width, height):
+            (width, height), data, mime = size, resize(im, size, "JPEG", quality), "image/jpeg"
     return JudgeImage(f"data:{mime};base64,{base64.b64encode(data).decode()}", width, height, len(data))

@@ -23,7 +23,7 @@ from ....llm.config import LLMConfig
 from ....llm.loop import event_loop, in_order
 from ....llm.usage import Usage
 from ....progress import Task
-from ...export.parquet import ImageProblem, read_image
+from ....images import ImageProblem, read_image
 from .parse import parse_choice
 from .prompt import JudgeImage, JudgeKind, judge_image, messages, try_order
 

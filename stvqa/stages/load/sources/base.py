@@ -41,13 +41,6 @@ def xywh_to_xyxy(x: float, y: float, w: float, h: float) -> tuple[float, float, 
     return (x, y, x + w, y + h)
 
 
-def resolve_inside(data_dir: Path, relative: str) -> Path | None:
-    """`data_dir / relative`, or None when that path escapes `data_dir` (e.g. `../../etc/passwd`)."""
-    root = data_dir.resolve()
-    candidate = (root / relative).resolve()
-    return candidate if candidate.is_relative_to(root) else None
-
-
 def image_size_from_file(path: Path) -> tuple[int, int] | None:
     """Width and height from an image file's header (the pixels are not decoded)."""
     from PIL import Image, UnidentifiedImageError

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ....errors import DataError
-from .base import RawObject, RawRelationship, RawScene, image_size_from_file, resolve_inside
+from ....images import resolve_inside
+from .base import RawObject, RawRelationship, RawScene, image_size_from_file
 
 DOWNLOAD_HINT = (
     "Save the VG150 prompt dataset (e.g. JosephZ/vg150_train_sgg_prompt) as Parquet or JSONL files in --data-dir: "

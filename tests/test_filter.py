@@ -112,15 +112,16 @@ def test_offline_filter_funnel_adds_up_and_reaches_the_card(run) -> None:
     steps = report["steps"]
     assert [s["step"] for s in steps] == ["in", "dedup", "rating and level", "balance"]
     for before, after in zip(steps, steps[1:]):
-        assert after["rows"] == before["rows"] - sum(after["dropped"].values())
-        assert after["rows"] == sum(after["by_category"].values())
-    assert steps[-1]["rows"] == 30 - sum(report["shortfalls"].values())
+        assert after["in"] == before["kept"] and after["kept"] == before["kept"] - sum(after["dropped"].values())
+        assert after["kept"] == sum(after["by_category"]["kept"].values())
+        assert sum(after["dropped"].values()) == sum(after["by_category"].get("dropped", {}).values())  # drops counted by category too
+    assert steps[-1]["kept"] == 30 - sum(report["shortfalls"].values())
     data = exported(run)
-    assert data.height == steps[-1]["rows"] and data["consistency"].is_null().all()
+    assert data.height == steps[-1]["kept"] and data["consistency"].is_null().all()
     assert "## Curation funnel" in (run / "dataset" / "README.md").read_text()
     assert "filter funnel" in result.output
     rejects = pl.read_parquet(run / "rejects.parquet").filter(pl.col("reject_stage") == "filter")
-    assert rejects.height == steps[0]["rows"] - steps[-1]["rows"]  # nothing lost: every drop is kept with its reason
+    assert rejects.height == steps[0]["kept"] - steps[-1]["kept"]  # nothing lost: every drop is kept with its reason
 
 
 def test_letters_are_balanced_and_answers_still_point_at_their_text(run) -> None:
@@ -157,7 +158,7 @@ def test_vlm_judge_maps_each_tries_order_back_and_applies_the_threshold(run) -> 
     with ChatServer(answering(truth, doubted)) as server:
         result = filter_(run, server, "--judge", "vlm", "--k", "4")
         assert result.exit_code == 0, result.output
-        assert server.requests == 4 * funnel(run)["steps"][1]["rows"]  # every question dedup kept, four times
+        assert server.requests == 4 * funnel(run)["steps"][1]["kept"]  # every question dedup kept, four times
         assert all(image for image in (shown(b)[2] for b in server.bodies))
     kept = filtered(run)
     assert set(kept["consistency"]) == {1.0} and not keys(kept) & doubted
@@ -288,7 +289,7 @@ def test_a_killed_judging_run_resumes_without_sending_any_try_twice(run, tmp_pat
         assert resumed.exit_code == 0, resumed.output
         bodies = [hashlib.sha256(json.dumps(b, sort_keys=True).encode()).hexdigest() for b in server.bodies]
         in_flight = 2  # tries in flight when the process died may be sent again, nothing answered is
-        assert len(bodies) - len(set(bodies)) <= in_flight and len(set(bodies)) == 4 * funnel(run)["steps"][1]["rows"]
+        assert len(bodies) - len(set(bodies)) <= in_flight and len(set(bodies)) == 4 * funnel(run)["steps"][1]["kept"]
         assert CliRunner().invoke(app, [args[0], str(fresh), *args[2:]]).exit_code == 0
     assert filtered(run).equals(filtered(fresh))
 
@@ -309,7 +310,7 @@ def test_build_runs_the_judge_from_its_flags(tmp_path) -> None:
         result = CliRunner().invoke(app, ["build", "--out", str(tmp_path / "run"), "--judge", "vlm", "--judge-base-url", server.url,
                                           "--judge-model", "judge", "--rule", "any", "--k", "2"])
         assert result.exit_code == 0, result.output
-        assert server.requests == 2 * funnel(tmp_path / "run")["steps"][-2]["rows"]  # two tries of every question dedup kept
+        assert server.requests == 2 * funnel(tmp_path / "run")["steps"][-2]["kept"]  # two tries of every question dedup kept
     assert funnel(tmp_path / "run")["judges"]["vlm"]["k"] == 2
 
 
@@ -347,10 +348,29 @@ def test_with_a_target_the_judge_sees_only_what_the_target_needs(run) -> None:
         assert result.exit_code == 0, result.output
     report = funnel(run)
     steps = {s["step"]: s for s in report["steps"]}
-    sent = steps["judged for --target"]["rows"]
-    assert server.requests == 2 * sent < 2 * steps["dedup"]["rows"]  # not every question was judged
+    sent = steps["judged for --target"]["kept"]
+    assert server.requests == 2 * sent < 2 * steps["dedup"]["kept"]  # not every question was judged
     assert set(steps["judged for --target"]["dropped"]) <= {"over_target"}
     kept = filtered(run)
     counts = dict(kept.group_by("category").len().iter_rows())
     assert counts["relation"] == 10 - report["shortfalls"].get("relation", 0)  # half of 20: the paper's mix
     assert kept.height == 20 - sum(report["shortfalls"].values()) and not keys(kept) & doubted
+
+
+def test_a_judge_kind_is_one_declaration(run, monkeypatch) -> None:
+    """A new kind of judge, declared once (its prompt, columns, keep rule and drop reason), runs as `--judge NAME`;
+    its columns reach the dataset and its drops the rejects, with nothing else changed."""
+    from stvqa.stages.filter.judges import kinds
+
+    strict = kinds.JudgeKind("unanimous", True, "judge.txt", "unanimous_votes", "unanimous_rate",
+                             lambda cfg, rate: rate == 1.0, "judge_not_unanimous", "a vision model, kept only when every try agrees")
+    monkeypatch.setitem(kinds.KINDS, strict.name, strict)
+    truth = truth_of(run)
+    wrong = set(list(truth)[:3])
+    with ChatServer(answering(truth, wrong_for=wrong)) as server:
+        result = filter_(run, server, "--judge", "unanimous", "--k", "2")
+    assert result.exit_code == 0, result.output
+    rejects = pl.read_parquet(run / "rejects.parquet").filter(pl.col("reject_stage") == "filter")
+    assert set(rejects["reject_reason"]) == {"judge_not_unanimous"} and rejects.height >= len(wrong)
+    data = exported(run)
+    assert set(data["unanimous_rate"]) == {1.0} and data["unanimous_votes"].list.len().eq(2).all()

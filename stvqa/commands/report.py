@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.table import Table
 
 from ..errors import DataError
-from ..stages.filter.funnel import funnel_notes
+from ..stages.filter.funnel import funnel_notes, kept_in, step_categories
 from ..llm.config import LLMConfig
 from ..stages.generate.llm_writer import Plan
 from ..records import CATEGORIES
@@ -140,13 +140,13 @@ SHORT = {"relation": "rel", "reach": "reach", "size": "size", "orientation": "or
 def funnel_table(report: dict) -> Table:
     """The filter's steps as rows, the categories as columns (what each step kept), and what each step dropped."""
     steps = report["steps"]
-    categories = [c for c in CATEGORIES if any(c in s["by_category"] for s in steps)]
+    categories = step_categories(steps)
     table = Table(title="filter funnel (questions kept after each step)", header_style="bold")
     table.add_column("step")
     for column in ("rows", *(SHORT[c] for c in categories)):
         table.add_column(column, justify="right")
     for s in steps:
-        table.add_row(s["step"], f"{s['rows']:,}", *(f"{s['by_category'].get(c, 0):,}" for c in categories))
+        table.add_row(s["step"], f"{s['kept']:,}", *(f"{kept_in(s, c):,}" for c in categories))
     return table
 
 

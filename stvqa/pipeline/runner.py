@@ -66,6 +66,7 @@ class Outcome:
     info: dict[str, Any] = field(default_factory=dict)  # extra facts for the manifest (paths, sources)
     kept_by_category: Counter | None = None  # for stages whose `kept` is a count
     incomplete: str = ""  # why some work is left to retry (e.g. failed requests): the next run re-runs the stage
+    steps: list[dict[str, Any]] | None = None  # a stage of several steps: each counted as a stage is (`Steps`)
 
 
 @dataclass(frozen=True)
@@ -236,24 +237,56 @@ def run_stage(run: RunDir, stage: Stage, cfg: Any, progress: Progress | None = N
     return StageResult(name, False, record)
 
 
-def stage_stats(outcome: Outcome, dropped: pl.DataFrame | None) -> dict[str, Any]:
-    reasons = Counter(outcome.dropped_counts)
-    by_category: dict[str, Counter] = {"kept": Counter(), "dropped": Counter()}
-    if dropped is not None:
-        reasons.update(dict(dropped.group_by("reject_reason").len().iter_rows()))
-        if "category" in dropped.columns:
-            by_category["dropped"].update(dict(dropped.drop_nulls("category").group_by("category").len().iter_rows()))
-    kept = outcome.kept
-    if isinstance(kept, pl.DataFrame):
-        n_kept = kept.height
-        if "category" in kept.columns:
-            by_category["kept"].update(dict(kept.group_by("category").len().iter_rows()))
-    else:
-        n_kept = int(kept)
-        by_category["kept"].update(outcome.kept_by_category or {})
-    stats: dict[str, Any] = {"in": outcome.n_in, "kept": n_kept, "dropped": dict(sorted(reasons.items()))}
+Rows = pl.DataFrame | list[dict[str, Any]]
+
+
+def _counts(rows: Rows | None, column: str) -> Counter:
+    if rows is None:
+        return Counter()
+    if isinstance(rows, pl.DataFrame):
+        return Counter(dict(rows.drop_nulls(column).group_by(column).len().iter_rows())) if column in rows.columns else Counter()
+    return Counter(r[column] for r in rows if r.get(column) is not None)
+
+
+def tally(n_in: int, kept: Rows | int, dropped: Rows | None, dropped_counts: Counter | None = None,
+          kept_by_category: Counter | None = None) -> dict[str, Any]:
+    """The one shape every count of rows takes, for a stage and for each step inside one (the filter's funnel):
+    `in`, `kept`, `dropped` by reason, and kept and dropped rows per category."""
+    reasons = Counter(dropped_counts or {}) + _counts(dropped, "reject_reason")
+    by_category = {"kept": Counter(kept_by_category or {}) if isinstance(kept, int) else _counts(kept, "category"),
+                   "dropped": _counts(dropped, "category")}
+    n_kept = kept if isinstance(kept, int) else kept.height if isinstance(kept, pl.DataFrame) else len(kept)
+    counts: dict[str, Any] = {"in": n_in, "kept": n_kept, "dropped": dict(sorted(reasons.items()))}
     if any(by_category.values()):
-        stats["by_category"] = {k: dict(sorted(v.items())) for k, v in by_category.items()}
+        counts["by_category"] = {k: dict(sorted(v.items())) for k, v in by_category.items()}
+    return counts
+
+
+class Steps:
+    """The steps inside one stage (the filter's dedup, rating, judges, balance), each counted as a stage is: what a
+    step drops is what the one before it kept minus what it keeps (checked)."""
+
+    def __init__(self, rows: Rows) -> None:
+        self.n_in = rows.height if isinstance(rows, pl.DataFrame) else len(rows)
+        self.steps: list[dict[str, Any]] = [{"step": "in", **tally(self.n_in, rows, None)}]
+        self.dropped: list[Rows] = []
+
+    @property
+    def rows(self) -> int:
+        return self.steps[-1]["kept"]
+
+    def step(self, name: str, kept: list[dict[str, Any]], dropped: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        before = self.rows
+        assert len(kept) + len(dropped) == before, f"{name}: {len(kept)} kept + {len(dropped)} dropped != {before}"
+        self.steps.append({"step": name, **tally(before, kept, dropped)})
+        self.dropped.extend(dropped)
+        return kept
+
+
+def stage_stats(outcome: Outcome, dropped: pl.DataFrame | None) -> dict[str, Any]:
+    stats = tally(outcome.n_in, outcome.kept, dropped, outcome.dropped_counts, outcome.kept_by_category)
+    if outcome.steps:
+        stats["steps"] = outcome.steps
     if outcome.counters:
         stats["counters"] = dict(sorted(outcome.counters.items()))
     return stats

@@ -30,11 +30,39 @@ from ...images import ImageProblem, decoded_within, read_image
 from ...config import check_range
 from ...errors import ConfigError
 from ...pipeline.ownership import EXPORT_MARK
-from ...records import lettered, question_with_options
+from ...records import JUDGE_COLUMNS, lettered, question_with_options
 from ...hashing import unit
 
 IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 _STRING = {"dtype": "string", "_type": "Value"}
+
+
+def arrow_type(dtype: pl.DataType) -> pa.DataType:
+    """The Arrow type of a Polars column, with the plain (not large) strings and lists the rest of the export uses."""
+    def plain(kind: pa.DataType) -> pa.DataType:
+        if pa.types.is_large_string(kind):
+            return pa.string()
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            return pa.list_(plain(kind.value_type))
+        if pa.types.is_struct(kind):
+            return pa.struct([(f.name, plain(f.type)) for f in kind])
+        return kind
+
+    return plain(pl.DataFrame(schema={"c": dtype}).to_arrow().schema.field("c").type)
+
+
+def feature_of(kind: pa.DataType) -> dict:
+    """The `datasets` feature of an Arrow type: values, lists and structs of them."""
+    if pa.types.is_list(kind):
+        return {"feature": feature_of(kind.value_type), "_type": "List"}
+    if pa.types.is_struct(kind):
+        return {f.name: feature_of(f.type) for f in kind}
+    if pa.types.is_string(kind):
+        return _STRING
+    names = {"double": "float64", "float": "float32", "halffloat": "float16"}  # datasets names floats by width
+    return {"dtype": names.get(str(kind), str(kind)), "_type": "Value"}
+
+
 COLUMNS: list[tuple[str, pa.DataType, dict]] = [
     ("sample_id", pa.string(), _STRING),
     ("image_id", pa.string(), _STRING),
@@ -61,14 +89,8 @@ COLUMNS: list[tuple[str, pa.DataType, dict]] = [
     ("verify_reason", pa.string(), _STRING),
     ("generator", pa.string(), _STRING),
     # The filter stage's judges (null where none ran): re-threshold with these instead of judging again.
-    ("consistency", pa.float64(), {"dtype": "float64", "_type": "Value"}),
-    ("judge_votes", pa.list_(pa.string()), {"feature": _STRING, "_type": "List"}),
-    ("blind_rate", pa.float64(), {"dtype": "float64", "_type": "Value"}),
-    ("blind_votes", pa.list_(pa.string()), {"feature": _STRING, "_type": "List"}),
-    ("pass_rate", pa.float64(), {"dtype": "float64", "_type": "Value"}),
-    ("policy_votes", pa.list_(pa.string()), {"feature": _STRING, "_type": "List"}),
+    *((name, arrow_type(dtype), feature_of(arrow_type(dtype))) for name, dtype in JUDGE_COLUMNS.items()),
 ]
-JUDGE_EXPORTS = ("consistency", "judge_votes", "blind_rate", "blind_votes", "pass_rate", "policy_votes")
 LAYOUTS = {"trl": "image", "stvqa7k": "images"}  # layout -> the name of its image column (the other one is left out)
 
 
@@ -82,21 +104,6 @@ def schema(layout: str = "trl", added: dict[str, pl.DataType] | None = None) -> 
     })
 
 
-def arrow_type(dtype: pl.DataType) -> pa.DataType:
-    return pl.DataFrame(schema={"c": dtype}).to_arrow().schema.field("c").type
-
-
-def feature_of(kind: pa.DataType) -> dict:
-    """The `datasets` feature of an Arrow type: values, lists and structs of them."""
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return {"feature": feature_of(kind.value_type), "_type": "List"}
-    if pa.types.is_struct(kind):
-        return {f.name: feature_of(f.type) for f in kind}
-    if pa.types.is_large_string(kind) or pa.types.is_string(kind):
-        return _STRING
-    if pa.types.is_null(kind):
-        return {"_type": "Value", "dtype": "null"}
-    return {"dtype": str(kind), "_type": "Value"}
 
 
 SCHEMA = schema()
@@ -177,7 +184,7 @@ def export_row(sample: dict[str, Any], image: bytes, width: int, height: int, sc
         "verified": sample.get("verified"),
         "verify_reason": sample.get("verify_reason"),
         "generator": sample["generator"],
-        **{column: sample.get(column) for column in JUDGE_EXPORTS},
+        **{column: sample.get(column) for column in JUDGE_COLUMNS},
         **{column: sample.get(column) for column in added},
     }
 

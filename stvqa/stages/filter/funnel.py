@@ -1,6 +1,6 @@
-"""The filter stage's report: how many questions each curation step kept, per category, and what the
-judges saw (letters, consistency histogram, blind-solvable share, cost). JSON in the manifest and in
-`RUN/filter_report.json`; Markdown for the dataset card (the CLI draws it with rich)."""
+"""The filter stage's report as people read it: how many questions each curation step kept, per category (the
+steps are counted by `pipeline.runner.Steps`, as every stage is), and what the judges saw (letters,
+consistency histogram, blind-solvable share, cost). Markdown for the dataset card; the CLI draws it with rich."""
 
 from __future__ import annotations
 
@@ -10,36 +10,28 @@ from typing import Any
 from ...records import CATEGORIES
 
 
-def by_category(rows: list[dict[str, Any]]) -> dict[str, int]:
-    counts = Counter(r["category"] for r in rows)
-    return {c: counts[c] for c in CATEGORIES if counts[c]}
-
-
-class Funnel:
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self.steps: list[dict[str, Any]] = [{"step": "in", "rows": len(rows), "by_category": by_category(rows), "dropped": {}}]
-
-    def step(self, name: str, kept: list[dict[str, Any]], dropped: list[dict[str, Any]]) -> None:
-        """Record one step; every row of the previous step is either kept or dropped (checked)."""
-        before = self.steps[-1]["rows"]
-        assert len(kept) + len(dropped) == before, f"{name}: {len(kept)} kept + {len(dropped)} dropped != {before}"
-        self.steps.append({"step": name, "rows": len(kept), "by_category": by_category(kept),
-                           "dropped": dict(Counter(r["reject_reason"] for r in dropped).most_common())})
-
-
 def histogram(values: list[float | None]) -> dict[str, int]:
     """Counts of each rate (a share of k tries takes few values), as strings with two decimals, ascending."""
     counts = Counter(f"{v:.2f}" for v in values if v is not None)
     return dict(sorted(counts.items()))
 
 
+def kept_in(step: dict[str, Any], category: str) -> int:
+    return (step.get("by_category") or {}).get("kept", {}).get(category, 0)
+
+
+def step_categories(steps: list[dict[str, Any]]) -> list[str]:
+    """The categories any step kept, in the records' order."""
+    return [c for c in CATEGORIES if any(kept_in(s, c) for s in steps)]
+
+
 def funnel_markdown(report: dict[str, Any]) -> str:
     """The funnel as a Markdown table (steps x categories), then the judges' figures."""
     steps = report["steps"]
-    categories = [c for c in CATEGORIES if any(c in s["by_category"] for s in steps)]
+    categories = step_categories(steps)
     lines = ["| step | rows | " + " | ".join(categories) + " |", "|---|---|" + "---|" * len(categories)]
     for s in steps:
-        lines.append(f"| {s['step']} | {s['rows']} | " + " | ".join(str(s["by_category"].get(c, 0)) for c in categories) + " |")
+        lines.append(f"| {s['step']} | {s['kept']} | " + " | ".join(str(kept_in(s, c)) for c in categories) + " |")
     notes = [f"- {note}" for note in funnel_notes(report)]
     return "\n".join(lines + ([""] + notes if notes else []))
 

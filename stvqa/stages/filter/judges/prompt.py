@@ -12,23 +12,7 @@ from ....hashing import permutation
 from ....images import fit_size, resize
 from ....records import question_with_options
 from ....resources import resource_path
-
-
-@dataclass(frozen=True)
-class JudgeKind:
-    name: str
-    sees_image: bool
-    prompt_file: str  # in prompts/: {question} (and {width}, {height} for the training prompt)
-    votes_column: str
-    rate_column: str
-    help: str
-
-
-KINDS: dict[str, JudgeKind] = {k.name: k for k in (
-    JudgeKind("vlm", True, "judge.txt", "judge_votes", "consistency", "a vision model answers with the image (the paper's consistency check)"),
-    JudgeKind("blind", False, "judge_blind.txt", "blind_votes", "blind_rate", "a model answers from the text alone: what it solves leaks"),
-    JudgeKind("policy", True, "reasoning.txt", "policy_votes", "pass_rate", "the model to be trained, in the training prompt: keep what it sometimes solves"),
-)}
+from .kinds import JudgeKind
 
 
 @cache

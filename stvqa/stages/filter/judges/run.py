@@ -25,7 +25,8 @@ from ....llm.usage import Usage
 from ....progress import Task
 from ....images import ImageProblem, read_image
 from .parse import parse_choice
-from .prompt import JudgeImage, JudgeKind, judge_image, messages, try_order
+from .kinds import JudgeKind
+from .prompt import JudgeImage, judge_image, messages, try_order
 
 if TYPE_CHECKING:
     from ....llm.client import LLMClient, Reply

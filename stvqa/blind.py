@@ -144,70 +144,100 @@ def _summary(n: int, chance: int, sums: dict[str, int]) -> dict[str, Any]:
             "excess": round(acc[best] - ch, 6) if n else None}
 
 
+class _Table:
+    """The rows as arrays, and what every baseline needs of them (see `_parse`)."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]] | Any) -> None:
+        self.names, self.img, self.cat, self.a, self.opt, self.rank, self.lens = _parse(rows)
+        self.n_rows, self.K = self.opt.shape
+        self.valid, self.rows = self.opt >= 0, np.arange(self.n_rows)
+        self.k = self.valid.sum(axis=1)
+        self.answer = self.opt[self.rows, self.a] if self.n_rows else self.a
+        self.cell_img = np.broadcast_to(self.img[:, None], self.opt.shape)
+        self.group = (self.cat * (self.K + 1) + self.k)[:, None] * self.K  # (category, k): position and rank are learned per number of options
+        self.answered = np.where(np.arange(self.K) == self.a[:, None], UNIT, 0)  # following option j earns UNIT if it is the answer
+
+    def per_option(self, ev_key, ev_img, query) -> np.ndarray:
+        """Leave-one-image-out counts for every offered option, 0 in the padding."""
+        out = np.zeros(self.opt.shape)
+        out[self.valid] = _loo(ev_key, ev_img, query[self.valid], self.cell_img[self.valid])
+        return out
+
+    def by_category(self, x: np.ndarray) -> list[int]:  # exact: integer sums
+        out = np.zeros(len(self.names), dtype=np.int64)
+        np.add.at(out, self.cat, x.astype(np.int64))
+        return out.tolist()
+
+
+def _option_prior(t: _Table) -> np.ndarray:
+    offered, correct = t.per_option(t.opt[t.valid], t.cell_img[t.valid], t.opt), t.per_option(t.answer, t.img, t.opt)
+    return _credit((correct + 1) / (offered + t.k[:, None]), t.valid, t.a)
+
+
+def _pair_prior(t: _Table) -> np.ndarray:
+    """Wins of the answer over each other option text; looked up for every ordered pair of the row's options."""
+    opt, valid = t.opt, t.valid
+    v = int(opt.max()) + 1
+    beaten = valid & (opt != t.answer[:, None])
+    wins = (t.answer[:, None] * v + opt)[beaten]
+    pair = opt[:, :, None] * v + opt[:, None, :]
+    both = valid[:, :, None] & valid[:, None, :] & (opt[:, :, None] != opt[:, None, :])
+    w = np.zeros(pair.shape)
+    w[both] = _loo(wins, t.cell_img[beaten], pair[both], np.broadcast_to(t.img[:, None, None], pair.shape)[both])
+    rate = np.where(both, (w + 1) / (w + w.transpose(0, 2, 1) + 2), 0.0)
+    return _credit(rate.sum(axis=2).round(9), valid, t.a)  # round: equal sums tie despite float error
+
+
+def _option_set(t: _Table) -> np.ndarray:
+    """The same set of texts in any order: sort each row's option ids (padding -1 first), then number the sets."""
+    v = int(t.opt.max()) + 1
+    _, set_id = np.unique(np.sort(t.opt, axis=1), axis=0, return_inverse=True)
+    sets = set_id.ravel() * v  # key (set, text) = set * v + text id
+    return _credit(t.per_option(sets + t.answer, t.img, sets[:, None] + t.opt), t.valid, t.a)
+
+
+def _numeric_rank(t: _Table) -> np.ndarray:
+    """Non-numeric rows: no rank to learn, so the baseline is credited chance (1/k) rather than 0."""
+    numeric = t.rank[:, 0] >= 0
+    ranked = t.per_option((t.group[:, 0] + t.rank[t.rows, t.a])[numeric], t.img[numeric], t.group + t.rank)
+    own = _own(np.where(numeric, t.group[:, 0], -1), t.img)
+    return np.where(numeric, _majority(ranked, t.valid, own, t.answered), UNIT // t.k)
+
+
+def _position(t: _Table) -> np.ndarray:
+    position = t.per_option(t.group[:, 0] + t.a, t.img, t.group + np.arange(t.K))
+    return _majority(position, t.valid, _own(t.group[:, 0], t.img), t.answered)
+
+
+def _length(t: _Table) -> np.ndarray:
+    """"Pick the longest" and "pick the shortest", weighed by what each earned on the other images (in rows)."""
+    rules = np.stack([_credit(t.lens, t.valid, t.a), _credit(-t.lens, t.valid, t.a)], axis=1)
+    earned = np.stack([_loo(t.cat, t.img, t.cat, t.img, weight=x.astype(float)) for x in rules.T], axis=1) / UNIT
+    return _majority(earned, np.ones(rules.shape, dtype=bool), _own(t.cat, t.img), rules)
+
+
+_BASELINE_CREDIT = {"option_prior": _option_prior, "pair_prior": _pair_prior, "option_set": _option_set,
+                    "numeric_rank": _numeric_rank, "position": _position, "length": _length}
+
+
 def blind_audit(rows: Iterable[dict[str, Any]] | Any) -> dict[str, Any]:
     """Text-only baseline accuracies, overall and per category (see the module docstring). JSON-serialisable.
 
     >>> blind_audit([])["overall"]["n"]
     0
     """
-    names, img, cat, a, opt, rank, lens = _parse(rows)
-    n_rows, K = opt.shape
-    if not n_rows:
+    t = _Table(rows)
+    if not t.n_rows:
         return {"overall": _summary(0, 0, {}) | {"best_per_category": None}, "by_category": {}}
-    valid, rows_ = opt >= 0, np.arange(n_rows)
-    k = valid.sum(axis=1)
-    answer = opt[rows_, a]
-    cell_img = np.broadcast_to(img[:, None], opt.shape)
-    group = (cat * (K + 1) + k)[:, None] * K  # (category, k): position and rank are learned per number of options
-
-    def per_option(ev_key, ev_img, query):  # LOIO counts for every offered option, 0 in the padding
-        out = np.zeros(opt.shape)
-        out[valid] = _loo(ev_key, ev_img, query[valid], cell_img[valid])
-        return out
-
-    credit = {}
-    offered, correct = per_option(opt[valid], cell_img[valid], opt), per_option(answer, img, opt)
-    credit["option_prior"] = _credit((correct + 1) / (offered + k[:, None]), valid, a)
-    # Wins of the answer over each other option text; looked up for every ordered pair of the row's options.
-    v = int(opt.max()) + 1
-    beaten = valid & (opt != answer[:, None])
-    wins = (answer[:, None] * v + opt)[beaten]
-    pair = opt[:, :, None] * v + opt[:, None, :]
-    both = valid[:, :, None] & valid[:, None, :] & (opt[:, :, None] != opt[:, None, :])
-    w = np.zeros(pair.shape)
-    w[both] = _loo(wins, cell_img[beaten], pair[both], np.broadcast_to(img[:, None, None], pair.shape)[both])
-    rate = np.where(both, (w + 1) / (w + w.transpose(0, 2, 1) + 2), 0.0)
-    credit["pair_prior"] = _credit(rate.sum(axis=2).round(9), valid, a)  # round: equal sums tie despite float error
-    # The same set of texts in any order: sort each row's option ids (padding -1 first), then number the sets.
-    _, set_id = np.unique(np.sort(opt, axis=1), axis=0, return_inverse=True)
-    sets = set_id.ravel() * v  # key (set, text) = set * v + text id
-    in_set = per_option(sets + answer, img, sets[:, None] + opt)
-    credit["option_set"] = _credit(in_set, valid, a)
-    numeric = rank[:, 0] >= 0
-    ranked = per_option((group[:, 0] + rank[rows_, a])[numeric], img[numeric], group + rank)
-    # Non-numeric rows: no rank to learn, so the baseline is credited chance (1/k) rather than 0.
-    answered = np.where(np.arange(K) == a[:, None], UNIT, 0)  # following option j earns UNIT if it is the answer
-    own = _own(np.where(numeric, group[:, 0], -1), img)
-    credit["numeric_rank"] = np.where(numeric, _majority(ranked, valid, own, answered), UNIT // k)
-    position = per_option(group[:, 0] + a, img, group + np.arange(K))
-    credit["position"] = _majority(position, valid, _own(group[:, 0], img), answered)
-    # "Pick the longest" and "pick the shortest", weighed by what each earned on the other images (in rows).
-    rules = np.stack([_credit(lens, valid, a), _credit(-lens, valid, a)], axis=1)
-    earned = np.stack([_loo(cat, img, cat, img, weight=x.astype(float)) for x in rules.T], axis=1) / UNIT
-    credit["length"] = _majority(earned, np.ones(rules.shape, dtype=bool), _own(cat, img), rules)
-
-    def by_cat(x: np.ndarray) -> list[int]:  # exact: integer sums
-        out = np.zeros(len(names), dtype=np.int64)
-        np.add.at(out, cat, x.astype(np.int64))
-        return out.tolist()
-
-    n, chance, sums = by_cat(np.ones(n_rows)), by_cat(UNIT // k), {b: by_cat(credit[b]) for b in BASELINES}
+    credit = {b: _BASELINE_CREDIT[b](t) for b in BASELINES}
+    names = t.names
+    n, chance, sums = t.by_category(np.ones(t.n_rows)), t.by_category(UNIT // t.k), {b: t.by_category(credit[b]) for b in BASELINES}
     by_category = {names[c]: _summary(n[c], chance[c], {b: sums[b][c] for b in BASELINES})
                    for c in sorted(range(len(names)), key=names.__getitem__)}
-    overall = _summary(n_rows, sum(chance), {b: sum(sums[b]) for b in BASELINES})
+    overall = _summary(t.n_rows, sum(chance), {b: sum(sums[b]) for b in BASELINES})
     # Optimistic: each category's best baseline is chosen on the very rows it is scored on.
     best_each = sum(sums[by_category[names[c]]["best_baseline"]][c] for c in range(len(names)))
-    overall["best_per_category"] = round(best_each / (UNIT * n_rows), 6)
+    overall["best_per_category"] = round(best_each / (UNIT * t.n_rows), 6)
     return {"overall": overall, "by_category": by_category}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from .config import SpatialRewardConfig
 
-ID_PATTERN = re.compile(r"[^\W\d]+\.\d+")  # the paper's [a-zA-Z_]+\.\d+, with letters of any script (ids keep them)
+_ID = r"[^\W\d]+\.\d+"  # the paper's [a-zA-Z_]+\.\d+, with letters of any script (ids keep them)
 _TAG_CACHE: dict[str, tuple[str, str]] = {}
 _SPACE = re.compile(r"\s+")
 
@@ -46,7 +46,7 @@ class Completion:
 _NUMBER_TYPES_SET = frozenset((int, float))
 _DICT_ONLY, _LIST_ONLY, _TWO, _FOUR = {dict}, {list}, {2}, {4}
 _get_id, _get_bbox = itemgetter("id"), itemgetter("bbox")
-_ID_LINES = re.compile(r"(?:[^\W\d]+\.\d+\n)*")  # one id per line; \d as in the paper's pattern
+_ID_LINES = re.compile(rf"(?:{_ID}\n)*")  # one id per line
 
 
 def _loads(text: str) -> Any:

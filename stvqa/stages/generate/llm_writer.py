@@ -108,37 +108,38 @@ def _raw(reply: "Reply", detail: str) -> str:
     return json.dumps(raw, ensure_ascii=False)
 
 
-def rows_from_reply(reply: "Reply", scene: dict[str, Any], wanted: list[tuple[str, str]], model: str) -> tuple[Rows, Rows, int]:
-    """(questions, rejected slots, extra questions) for one image: every slot ends as exactly one row."""
-    image_id = scene["image_id"]
-    kept: Rows = []
-    rejected: Rows = []
+class _SlotRejects:
+    """The rejected slots of one image's reply: each keeps the raw reply and, where there is one, the question."""
 
-    def reject(slot: int, reason: str, detail: str, item: Any = None) -> None:
+    def __init__(self, reply: "Reply", image_id: str, wanted: list[tuple[str, str]], model: str) -> None:
+        self.reply, self.image_id, self.wanted, self.model = reply, image_id, wanted, model
+        self.rows: Rows = []
+
+    def add(self, slot: int, reason: str, detail: str, item: Any = None) -> None:
         fields = {}
         if isinstance(item, dict):
             options = item.get("options") if isinstance(item.get("options"), list) else None
             fields = {"question": str(item.get("question", "")) or None, "options": [str(o) for o in options] if options else None,
                       "answer": item.get("answer") if isinstance(item.get("answer"), str) else None}
-        rejected.append({"sample_id": f"{image_id}:{slot}", "image_id": image_id, "category": wanted[slot][0], "generator": model,
-                         **fields, "args": _raw(reply, detail), "reject_reason": reason})
+        self.rows.append({"sample_id": f"{self.image_id}:{slot}", "image_id": self.image_id, "category": self.wanted[slot][0],
+                          "generator": self.model, **fields, "args": _raw(self.reply, detail), "reject_reason": reason})
 
-    if reply.status in STATUS_REASONS:
-        for slot in range(len(wanted)):
-            reject(slot, STATUS_REASONS[reply.status], reply.error or reply.status)
-        return kept, rejected, 0
-    items = questions_of(reply.data)
-    if items is None:
-        reason = "llm_invalid_json" if reply.data is None else "llm_schema_invalid"
-        for slot in range(len(wanted)):
-            reject(slot, reason, reply.error or "no questions in the reply")
-        return kept, rejected, 0
+    def every_slot(self, reason: str, detail: str) -> Rows:
+        for slot in range(len(self.wanted)):
+            self.add(slot, reason, detail)
+        return self.rows
 
-    valid = [True] * len(items) if reply.status == "ok" else [not question_errors(item) for item in items]  # "ok": all checked
+    def in_slot_order(self) -> Rows:
+        return sorted(self.rows, key=lambda r: int(r["sample_id"].rsplit(":", 1)[1]))
+
+
+def assign_slots(items: list[Any], wanted: list[tuple[str, str]], valid: list[bool]) -> tuple[dict[int, Any], list[Any], list[int]]:
+    """(slot -> question, the questions left over, the slots left free): a valid question of an assigned category
+    takes a slot of it, its own place first."""
     free = list(range(len(wanted)))
     assigned: dict[int, Any] = {}
     leftover = []
-    for i, item in enumerate(items):  # questions of an assigned category take a slot of it, their own place first
+    for i, item in enumerate(items):
         category = item.get("category") if valid[i] else None
         slot = i if i in free and wanted[i][0] == category else next((s for s in free if wanted[s][0] == category), None)
         if slot is None:
@@ -146,25 +147,39 @@ def rows_from_reply(reply: "Reply", scene: dict[str, Any], wanted: list[tuple[st
         else:
             free.remove(slot)
             assigned[slot] = item
-    for item in leftover:  # invalid questions and questions of other categories take the free slots, as rejects
-        if not free:
-            break
-        slot = free.pop(0)
+    return assigned, leftover, free
+
+
+def rows_from_reply(reply: "Reply", scene: dict[str, Any], wanted: list[tuple[str, str]], model: str) -> tuple[Rows, Rows, int]:
+    """(questions, rejected slots, extra questions) for one image: every slot ends as exactly one row."""
+    image_id = scene["image_id"]
+    rejects = _SlotRejects(reply, image_id, wanted, model)
+    if reply.status in STATUS_REASONS:
+        return [], rejects.every_slot(STATUS_REASONS[reply.status], reply.error or reply.status), 0
+    items = questions_of(reply.data)
+    if items is None:
+        return [], rejects.every_slot("llm_invalid_json" if reply.data is None else "llm_schema_invalid", reply.error or "no questions in the reply"), 0
+
+    valid = [True] * len(items) if reply.status == "ok" else [not question_errors(item) for item in items]  # "ok": all checked
+    assigned, leftover, free = assign_slots(items, wanted, valid)
+    for slot, item in zip(list(free), leftover):  # invalid questions and questions of other categories take the free slots, as rejects
+        free.remove(slot)
         errors = question_errors(item)
         if errors:
-            reject(slot, "llm_schema_invalid", "; ".join(errors[:3]), item)
+            rejects.add(slot, "llm_schema_invalid", "; ".join(errors[:3]), item)
         else:
-            reject(slot, "llm_wrong_category", f"category {item['category']}, assigned {', '.join(sorted({c for c, _ in wanted}))}", item)
+            rejects.add(slot, "llm_wrong_category", f"category {item['category']}, assigned {', '.join(sorted({c for c, _ in wanted}))}", item)
     extra = max(0, len(leftover) - len(wanted) + len(assigned))
     for slot in free:
-        reject(slot, "llm_shortfall", f"the reply has {len(items)} questions for {len(wanted)} slots")
+        rejects.add(slot, "llm_shortfall", f"the reply has {len(items)} questions for {len(wanted)} slots")
 
+    kept: Rows = []
     asked: set[str] = set()
     for slot in sorted(assigned):
         item = assigned[slot]
         reason, detail, found = check_question(item, scene, asked)
         if reason is not None:
-            reject(slot, reason, detail, item)
+            rejects.add(slot, reason, detail, item)
             continue
         options = [o.strip() for o in item["options"]]
         question = item["question"].strip()
@@ -175,7 +190,7 @@ def rows_from_reply(reply: "Reply", scene: dict[str, Any], wanted: list[tuple[st
             "level": item["level"], "rating": item["rating"], "focus": focus_json(found), "args": None, "template": None,
             "generator": model,
         })
-    return kept, sorted(rejected, key=lambda r: int(r["sample_id"].rsplit(":", 1)[1])), extra
+    return kept, rejects.in_slot_order(), extra
 
 
 async def image_rows(client: "LLMClient", scene: dict[str, Any], cfg: GenerateConfig, admission: asyncio.Semaphore) -> tuple[Rows, Rows, int]:

@@ -26,21 +26,22 @@ sys.path.insert(0, str(HERE))
 
 def run_streaming(data_dir: Path, out: Path) -> dict:
     from stvqa.names import AliasMap
-    from stvqa.stages.load.scenes import canonical_scenes, write_scenes
+    from stvqa.stages.load.scenes import canonical_batches, write_scenes
     from stvqa.stages.load import LoadConfig
-    from stvqa.stages.load.sources.vg import iter_vg
+    from stvqa.stages.load.sources import SOURCES
 
     stats: Counter = Counter()
-    rows = write_scenes(canonical_scenes(iter_vg(data_dir, stats), "vg", AliasMap(), LoadConfig(), stats), out)
+    vg = SOURCES["vg"]
+    rows = write_scenes(canonical_batches(vg.records(data_dir, stats), vg.scene_of, "vg", AliasMap(), LoadConfig(workers=1), stats), out)
     return {"rows": rows, "objects": stats["objects"], "relationships": stats["relationships"]}
 
 
 def run_baseline(data_dir: Path, out: Path) -> dict:
     """Whole-file json.load, then the very same per-image join, normalisation and writer."""
     from stvqa.names import AliasMap
-    from stvqa.stages.load.scenes import canonical_scenes, write_scenes
+    from stvqa.stages.load.scenes import canonical_batches, write_scenes
     from stvqa.stages.load import LoadConfig
-    from stvqa.stages.load.sources.vg import ImageIndex, _scene, record_image_id
+    from stvqa.stages.load.sources.vg import ImageIndex, _located, record_image_id, vg_scene
 
     objects = json.load(open(data_dir / "objects.json"))
     relationships = {record_image_id(r): r for r in json.load(open(data_dir / "relationships.json"))}
@@ -48,13 +49,13 @@ def run_baseline(data_dir: Path, out: Path) -> dict:
     image_data = {record_image_id(r): (r["width"], r["height"], None) for r in json.load(open(data_dir / "image_data.json"))}
     images = ImageIndex(data_dir)
 
-    def raw_scenes():
+    def records():
         for record in objects:
             image_id = record_image_id(record)
-            yield _scene(image_id, record, relationships.get(image_id), attributes.get(image_id), image_data, images, data_dir)
+            yield _located(image_id, record, relationships.get(image_id), attributes.get(image_id), image_data, images, data_dir)
 
     stats: Counter = Counter()
-    rows = write_scenes(canonical_scenes(raw_scenes(), "vg", AliasMap(), LoadConfig(), stats), out)
+    rows = write_scenes(canonical_batches(records(), vg_scene, "vg", AliasMap(), LoadConfig(workers=1), stats), out)
     return {"rows": rows, "objects": stats["objects"], "relationships": stats["relationships"]}
 
 

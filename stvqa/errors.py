@@ -14,6 +14,9 @@ class StvqaError(Exception):
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"
 
+    def __reduce__(self):  # raised in a worker process, it arrives whole, hint included
+        return (type(self), (self.message, self.hint))
+
 
 class DataError(StvqaError):
     """Input data is missing or malformed."""

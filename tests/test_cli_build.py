@@ -88,7 +88,7 @@ def test_failed_stage_leaves_previous_output_intact(tmp_path, monkeypatch) -> No
         yield from ()
         raise RuntimeError("killed mid-write")
 
-    monkeypatch.setattr("stvqa.stages.load.canonical_scenes", explode)
+    monkeypatch.setattr("stvqa.stages.load.canonical_batches", explode)
     with pytest.raises(RuntimeError):
         runner.invoke(app, ["build", "--out", str(out), "--force"], catch_exceptions=False)
     assert (out / "scenes.parquet").read_bytes() == before

@@ -11,13 +11,13 @@ from stvqa.errors import DataError
 from stvqa.names import AliasMap
 from stvqa.stages.load.scenes import canonical_scenes
 from stvqa.stages.load import LoadConfig
-from stvqa.stages.load.sources.gqa import iter_gqa
-from stvqa.stages.load.sources.vg150 import iter_vg150
+from stvqa.stages.load.sources import SOURCES
 
 
-def load(iterator, data_dir, source):
+def load(data_dir, source):
     stats = Counter()
-    return list(canonical_scenes(iterator(data_dir, stats), source, AliasMap(), LoadConfig(validate_every=1), stats)), stats
+    records, scene_of = SOURCES[source].records(data_dir, stats), SOURCES[source].scene_of
+    return list(canonical_scenes(records, scene_of, source, AliasMap(), LoadConfig(validate_every=1), stats)), stats
 
 
 def jpeg(width=64, height=48) -> bytes:
@@ -37,7 +37,7 @@ def test_gqa_scene_graphs(tmp_path) -> None:
     (tmp_path / "val_sceneGraphs.json").write_text(json.dumps(graphs))
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "2370799.jpg").write_bytes(jpeg())
-    scenes, stats = load(iter_gqa, tmp_path, "gqa")
+    scenes, stats = load(tmp_path, "gqa")
     [scene] = scenes
     assert scene["objects"][0] == {"id": "chair.1", "name": "chair", "bbox": [220, 310, 270, 390], "attributes": ["brown", "wooden"],
                                    "source_ids": ["271881"], "synset": None}
@@ -49,7 +49,7 @@ def test_gqa_scene_graphs(tmp_path) -> None:
 
 def test_gqa_without_scene_graph_files_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(DataError, match="no \\*_sceneGraphs.json file"):
-        load(iter_gqa, tmp_path, "gqa")
+        load(tmp_path, "gqa")
 
 
 def vg150_rows():
@@ -67,7 +67,7 @@ def vg150_rows():
 
 def test_vg150_parquet_with_embedded_image(tmp_path) -> None:
     pq.write_table(pa.Table.from_pylist(vg150_rows()), tmp_path / "train.parquet")
-    scenes, stats = load(iter_vg150, tmp_path, "vg150")
+    scenes, stats = load(tmp_path, "vg150")
     first, second = scenes
     assert (first["width"], first["height"], first["image_status"]) == (200, 100, "embedded")
     assert first["image_bytes"][:2] == b"\xff\xd8"
@@ -84,17 +84,17 @@ def test_vg150_jsonl_with_image_path(tmp_path) -> None:
     (tmp_path / "imgs" / "a.jpg").write_bytes(jpeg(30, 40))
     row = {"image_id": 5, "image": "imgs/a.jpg", "objects": [{"id": "cup.1", "bbox": [0, 0, 10, 10]}], "relationships": []}
     (tmp_path / "rows.jsonl").write_text(json.dumps(row) + "\n")
-    [scene], _ = load(iter_vg150, tmp_path, "vg150")
+    [scene], _ = load(tmp_path, "vg150")
     assert (scene["image_id"], scene["width"], scene["height"], scene["image_path"]) == ("5", 30, 40, "imgs/a.jpg")
 
 
 def test_vg150_malformed_jsonl_line_is_named(tmp_path) -> None:
     (tmp_path / "rows.jsonl").write_text('{"image_id": 1}\n{"image_id": \n')
     with pytest.raises(DataError, match="rows.jsonl: malformed JSON on line 2"):
-        load(iter_vg150, tmp_path, "vg150")
+        load(tmp_path, "vg150")
 
 
 def test_vg150_damaged_parquet_is_named(tmp_path) -> None:
     (tmp_path / "train.parquet").write_bytes(b"PAR1 this is not parquet")
     with pytest.raises(DataError, match="train.parquet: not a readable Parquet file"):
-        load(iter_vg150, tmp_path, "vg150")
+        load(tmp_path, "vg150")

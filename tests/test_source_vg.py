@@ -7,12 +7,14 @@ from stvqa.errors import DataError
 from stvqa.names import AliasMap
 from stvqa.stages.load.scenes import canonical_scenes
 from stvqa.stages.load import LoadConfig
-from stvqa.stages.load.sources.vg import iter_vg
+from stvqa.stages.load.sources import SOURCES
 
 
 def load(data_dir, aliases=None, **cfg):
     stats = Counter()
-    scenes = list(canonical_scenes(iter_vg(data_dir, stats), "vg", aliases or AliasMap(), LoadConfig(validate_every=1, **cfg), stats))
+    source = SOURCES["vg"]
+    scenes = list(canonical_scenes(source.records(data_dir, stats), source.scene_of, "vg", aliases or AliasMap(),
+                                   LoadConfig(validate_every=1, **cfg), stats))
     return scenes, stats
 
 

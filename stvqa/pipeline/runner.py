@@ -18,11 +18,13 @@ Adding a stage is one module that declares a `Stage`, plus one line in the pipel
 
 from __future__ import annotations
 
+import gc
 import secrets
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -167,6 +169,20 @@ def config_dict(cfg: Any) -> dict[str, Any]:
     return asdict(cfg) if is_dataclass(cfg) else dict(cfg or {})
 
 
+@contextmanager
+def fewer_collections():
+    """The cyclic GC collects less often while a stage runs. Stages build millions of small containers (scene
+    graphs, rows) and keep them: with the default thresholds the GC walks all of them over and over, which cost
+    more than the work itself (reading a scenes file into dicts: 4.1 s with it, 0.8 s without). Cycles are
+    still collected, later; the thresholds are restored after the stage."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 100_000), max(thresholds[1], 50), max(thresholds[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def upstream_keys(run: RunDir, stage: Stage) -> dict[str, str]:
     keys = {}
     for name in stage.inputs:
@@ -207,7 +223,8 @@ def run_stage(run: RunDir, stage: Stage, cfg: Any, progress: Progress | None = N
     io = StageIO(run, stage, progress)
     started = time.perf_counter()
     try:
-        outcome = stage.fn(io, cfg)
+        with fewer_collections():
+            outcome = stage.fn(io, cfg)
         dropped = outcome.dropped if outcome.dropped is not None and outcome.dropped.height else None
         stats = stage_stats(outcome, dropped)
         if stage.needs_rows and stats["kept"] == 0:

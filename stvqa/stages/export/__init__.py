@@ -14,11 +14,10 @@ from ...errors import DataError
 from ..filter.funnel import funnel_markdown
 from ...blind import blind_audit, format_blind_report
 from ...pipeline.ownership import EXPORT_MANIFEST, check_replaceable_export, files_in, write_export_manifest
-from .parquet import SPLITS, ExportConfig, dataset_card, export_dataset
+from .parquet import SPLITS, ExportConfig, dataset_card, export_dataset, prepared_images
 from ...records import JUDGE_COLUMNS, REJECT_COLUMNS, VERIFIED_COLUMNS, added_columns, qa_frame
 from ...pipeline.rundir import RunDir, atomic_write_text, remove_temporaries
 from ...pipeline.runner import Outcome, Stage, StageIO
-from ..load.scenes import iter_scene_file
 from ..load import SCENES_FILE
 
 log = logging.getLogger(__name__)
@@ -89,11 +88,11 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
                         "Rebuild the run with --force; if it persists, report it with the command that built the run.")
     stats: Counter = Counter()
     tmp = io.output(str(target), directory=True)
-    columns = ["image_id", "width", "height", "image_path", "image_status", "image_bytes"]
-    task = io.task("images", len({s["image_id"] for s in samples}))
+    wanted = {s["image_id"] for s in samples}
+    task = io.task("images", len(wanted))
     try:
-        rejects, counts = export_dataset(samples, iter_scene_file(io.path(SCENES_FILE), columns=columns), data_dir, tmp, cfg, stats, task.advance,
-                                         added_columns(questions.schema))
+        images = prepared_images(io.path(SCENES_FILE), wanted, data_dir, cfg)
+        rejects, counts = export_dataset(samples, images, tmp, cfg, stats, task.advance, added_columns(questions.schema))
     finally:
         task.close()
     info = {"source": load.get("source"), "seed": cfg.seed, "val_split": cfg.val_split, "max_pixels": cfg.max_pixels, "layout": cfg.layout,

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import polars as pl
@@ -27,7 +27,10 @@ import pyarrow.parquet as pq
 
 from ...resources import resource_path
 from ...images import ImageProblem, decoded_within, read_image
+from ...pipeline.workers import ordered_map
+from ..load.scenes import ScenePart, scene_parts
 from ...config import check_range
+from ...pipeline.workers import CORES, WORKERS_FIELD, check_workers
 from ...errors import ConfigError
 from ...pipeline.ownership import EXPORT_MARK
 from ...records import JUDGE_COLUMNS, lettered, question_with_options
@@ -122,6 +125,7 @@ class ExportConfig:
     overwrite: bool = field(default=False, metadata={"key": False, "help": "Replace --out when it holds an earlier `stvqa export` and nothing else."})
     layout: str = field(default="trl", metadata={"help": "Image column: `trl` writes `image` (what TRL and the datasets viewer read); "
                                                           "`stvqa7k` writes `images`, one image per row, as STVQA-7K names it."})
+    workers: int = field(default=CORES, metadata=WORKERS_FIELD)
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -132,6 +136,7 @@ class ExportConfig:
         if self.max_pixels is not None:
             check_range("--max-pixels", self.max_pixels, 1)
         check_range("--jpeg-quality", self.jpeg_quality, 1, 100)
+        check_workers("--workers", self.workers)
 
 
 @cache
@@ -239,10 +244,51 @@ class ShardWriter:
         return names
 
 
-def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any]], data_dir: Path | None, out_dir: Path,
-                   cfg: ExportConfig, stats: Counter, advance: Callable[[int], None] | None = None,
-                   added: dict[str, pl.DataType] | None = None) -> tuple[list[dict], dict[str, Counter]]:
-    """Write the splits while streaming through the scenes (so image bytes are held one image at a time).
+SCENE_COLUMNS = ["image_id", "width", "height", "image_path", "image_status", "image_bytes"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One image as the export stores it: its bytes (None without images) and size, or why it cannot be."""
+
+    image_id: str
+    scene_width: int
+    scene_height: int
+    image: bytes | None = None
+    width: int = 0
+    height: int = 0
+    problem: str | None = None
+
+
+def prepared_images(scenes_path: Path, wanted: set[str], data_dir: Path | None, cfg: ExportConfig) -> Iterator[Prepared]:
+    """The images of `wanted` in the scenes file's order, read, decoded and downsized by `cfg.workers` processes
+    (each reads its part of the scenes file itself); without images, only the sizes."""
+    work = ((part, wanted.intersection(part.image_ids)) for part in scene_parts(scenes_path))
+    prepare = partial(_prepare_part, data_dir=data_dir, cfg=cfg)
+    for part in ordered_map(prepare, (w for w in work if w[1]), cfg.workers if cfg.embed_images else 1, Counter(), chunk=1):
+        yield from part
+
+
+def _prepare_part(work: tuple[ScenePart, set[str]], stats: Counter, data_dir: Path | None, cfg: ExportConfig) -> list[Prepared]:
+    part, wanted = work
+    out = []
+    for scene in part.read(SCENE_COLUMNS):
+        if scene["image_id"] not in wanted:
+            continue
+        sized = partial(Prepared, scene["image_id"], scene["width"], scene["height"])
+        if not cfg.embed_images:
+            out.append(sized(None, scene["width"], scene["height"]))
+            continue
+        try:
+            out.append(sized(*decoded_within(read_image(scene, data_dir), cfg.max_pixels, cfg.jpeg_quality)))
+        except ImageProblem as problem:
+            out.append(sized(problem=problem.reason))
+    return out
+
+
+def export_dataset(samples: list[dict[str, Any]], images: Iterable[Prepared], out_dir: Path, cfg: ExportConfig, stats: Counter,
+                   advance: Callable[[int], None] | None = None, added: dict[str, pl.DataType] | None = None) -> tuple[list[dict], dict[str, Counter]]:
+    """Write the splits while the prepared images stream by (so image bytes are held a few images at a time).
     Returns the rejected samples (images missing or undecodable, with `reject_reason`) and per-split counts
     (by category, level, answer letter and generator) for the card; `stats` gets rows and files per split."""
     by_image: dict[str, list[dict]] = defaultdict(list)
@@ -251,22 +297,18 @@ def export_dataset(samples: list[dict[str, Any]], scenes: Iterable[dict[str, Any
     writers = {split: ShardWriter(out_dir, split, cfg.shard_bytes, layout=cfg.layout, added=added) for split in SPLITS}
     counts: dict[str, Counter] = {split: Counter() for split in SPLITS}
     rejects: list[dict] = []
-    for scene in scenes:
-        image_samples = by_image.pop(scene["image_id"], None)
+    for prepared in images:
+        image_samples = by_image.pop(prepared.image_id, None)
         if not image_samples:
             continue
         if advance:
             advance(1)
-        try:
-            if cfg.embed_images:
-                image, width, height = decoded_within(read_image(scene, data_dir), cfg.max_pixels, cfg.jpeg_quality)
-            else:
-                image, width, height = None, scene["width"], scene["height"]
-        except ImageProblem as problem:
-            rejects.extend(dict(s, reject_reason=problem.reason) for s in image_samples)
+        if prepared.problem:
+            rejects.extend(dict(s, reject_reason=prepared.problem) for s in image_samples)
             continue
-        sx, sy = width / scene["width"], height / scene["height"]
-        split = split_of(scene["image_id"], cfg)
+        image, width, height = prepared.image, prepared.width, prepared.height
+        sx, sy = width / prepared.scene_width, height / prepared.scene_height
+        split = split_of(prepared.image_id, cfg)
         for s in sorted(image_samples, key=lambda s: s["sample_id"]):
             row = export_row(s, image, width, height, scale_scene(s["focus"], sx, sy), cfg.layout, tuple(added or ()))
             writers[split].add(row)

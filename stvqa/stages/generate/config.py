@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ...config import check_range
 from ...errors import ConfigError
 from ...llm.config import LLMConfig
+from ...pipeline.workers import CORES, WORKERS_FIELD, check_workers
 from ...records import CATEGORIES, PAPER_MIX
 
 MIX_EXAMPLE = "Example: --mix relation=0.5,count=0.25,size=0.25"
@@ -93,9 +94,11 @@ class GenerateConfig:
     seed: int = field(default=0, metadata={"help": "Seed of every choice: slot categories, phrasings, distractors, option order and the split."})
     thresholds: Thresholds = field(default_factory=Thresholds, metadata={"help": "Margins the answers must clear."})
     llm: LLMConfig | None = field(default=None, metadata={"help": "The endpoint and limits of --generator llm (none for template builds)."})
+    workers: int = field(default=CORES, metadata=WORKERS_FIELD)
 
     def __post_init__(self) -> None:
         check_range("--per-image", self.per_image, 1, 64)
+        check_workers("--workers", self.workers)
         object.__setattr__(self, "mix", mix_pairs(self.mix))
         if isinstance(self.llm, dict):
             object.__setattr__(self, "llm", LLMConfig(**self.llm))

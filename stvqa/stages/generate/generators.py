@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..load.scenes import iter_scene_file
+from ...pipeline.workers import ordered_map
+from ..load.scenes import ScenePart, scene_parts
 from .config import GenerateConfig
 from .context import GenerateContext
 from .llm_writer import llm_questions
@@ -40,10 +42,19 @@ def unfilled_slots(scene: dict[str, Any], cfg: GenerateConfig, samples: Rows, re
 
 
 def template_questions(scenes_path: Path, cfg: GenerateConfig, ctx: GenerateContext | None = None) -> Iterator[tuple[Rows, Rows]]:
-    """Image by image, from the image alone: shards of a build generate exactly what one build would."""
-    for scene in iter_scene_file(scenes_path):
-        samples = generate_for_scene(scene, cfg, Counter())
-        yield samples, unfilled_slots(scene, cfg, samples, "no_candidate")
+    """Image by image, from the image alone (so shards of a build generate exactly what one build would, and
+    images can be shared out among `cfg.workers` processes, their questions coming back in the scenes' order)."""
+    for rows in ordered_map(partial(_template_part, cfg=cfg), scene_parts(scenes_path), cfg.workers, Counter(), chunk=1):
+        yield from rows
+
+
+def _template_part(part: ScenePart, stats: Counter, cfg: GenerateConfig) -> list[tuple[Rows, Rows]]:
+    """The questions of some scenes, which the worker reads itself (a scene costs more to send than to read)."""
+    out = []
+    for scene in part.read():
+        samples = generate_for_scene(scene, cfg, stats)
+        out.append((samples, unfilled_slots(scene, cfg, samples, "no_candidate")))
+    return out
 
 
 GENERATORS: dict[str, Generator] = {

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import gc
 import json
 import time
 from contextlib import closing
@@ -217,12 +216,8 @@ def llm_questions(scenes_path: Path, cfg: GenerateConfig, ctx: GenerateContext) 
         return LLMClient(llm, cache_, usage), asyncio.Semaphore(2 * llm.concurrency)
 
     client, admission = loop.run(start())
-    thresholds = gc.get_threshold()
-    # Each image allocates thousands of small containers (its scene, prompt, reply and rows), so the cyclic
-    # GC would run every few images and walk ever more live rows: a tenth of the stage's time at 300
-    # requests/s. Collect less often while the loop runs (cycles are still collected); restored after.
-    gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
-    # Small batches: converting a batch to Python holds the GIL, and the event loop waits meanwhile.
+    # (The runner has the cyclic GC collect less often while a stage runs: each image allocates thousands of
+    # small containers.) Small batches: converting a batch to Python holds the GIL, and the event loop waits meanwhile.
     scenes = iter_scene_file(scenes_path, SCENE_COLUMNS, batch_rows=32)
     try:
         with closing(in_order(loop, (image_rows(client, scene, cfg, admission) for scene in scenes), window)) as results:
@@ -231,7 +226,6 @@ def llm_questions(scenes_path: Path, cfg: GenerateConfig, ctx: GenerateContext) 
                 ctx.task.status(usage.status(time.monotonic() - started, f"{rejects:,} rejects"))
                 yield kept, rejected
     finally:
-        gc.set_threshold(*thresholds)
         try:
             loop.run(client.aclose())
         finally:

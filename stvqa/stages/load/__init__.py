@@ -11,7 +11,8 @@ from ...errors import ConfigError
 from ...names import AliasMap
 from .normalize import NormalizeConfig
 from ...pipeline.runner import Outcome, Stage, StageIO
-from .scenes import Shard, canonical_scenes, find_alias_files, write_scenes
+from ...pipeline.workers import CORES, WORKERS_FIELD, check_workers
+from .scenes import Shard, canonical_batches, find_alias_files, write_scenes
 from .sources import SOURCES
 from .sources.sample import sample_dir
 
@@ -31,6 +32,7 @@ class LoadConfig:
     limit: int | None = field(default=None, metadata={"help": "Keep at most N images (after --shard), in file order."})
     shard: str | None = field(default=None, metadata={"help": "Keep shard i of N, e.g. 0/4 (a stable hash of the image id; shards partition the data)."})
     validate_every: int = field(default=100, metadata={"help": "Check every k-th scene against schemas/scene_graph.schema.json (1 = all; about 7 ms a scene)."})
+    workers: int = field(default=CORES, metadata=WORKERS_FIELD)
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -38,6 +40,7 @@ class LoadConfig:
         if self.limit is not None:
             check_range("--limit", self.limit, 1)
         check_range("--validate-every", self.validate_every, 1)
+        check_workers("--workers", self.workers)
         if self.shard is not None:
             Shard.parse(self.shard)
 
@@ -80,7 +83,8 @@ def load(io: StageIO, cfg: LoadConfig) -> Outcome:
     object_aliases, predicate_aliases = _alias_files(cfg)
     aliases = AliasMap.from_files(object_aliases, predicate_aliases)
     task = io.task("scene graphs", expected_records(cfg, folder))
-    scenes = canonical_scenes(SOURCES[cfg.source].iter_scenes(folder, stats), cfg.source, aliases, cfg, stats, task.advance)
+    source = SOURCES[cfg.source]
+    scenes = canonical_batches(source.records(folder, stats), source.scene_of, cfg.source, aliases, cfg, stats, task.advance)
     rows = write_scenes(scenes, io.output(SCENES_FILE))
     task.close()
     counts = {k: stats.pop(k, 0) for k in IMAGE_COUNTS}

@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ import pyarrow.parquet as pq
 
 from ...errors import ConfigError
 from ...names import AliasMap
+from ...hashing import unit
+from ...pipeline.workers import ordered_map
 from .normalize import normalize_scene
 from ...schema import schema_errors
 from .sources.base import RawScene
@@ -70,66 +74,137 @@ def find_alias_files(data_dir: Path) -> tuple[Path | None, Path | None]:
     return found[0], found[1]
 
 
-def canonical_scenes(raw_scenes: Iterable[RawScene], source: str, aliases: AliasMap, cfg, stats: Counter,
-                     advance: Callable[[int], None] | None = None) -> Iterator[dict[str, Any]]:
-    """Normalise, select (shard, limit) and validate scenes (`cfg` is a `LoadConfig`); every drop is counted in
-    `stats`, and `advance(1)` is called for every record read. A second record of an image id already read
-    is dropped (`record_repeated_image_id`): one image, one scene."""
+def canonical_batches(records: Iterable[Any], scene_of: Callable[[Any], RawScene], source: str, aliases: AliasMap, cfg, stats: Counter,
+                      advance: Callable[[int], None] | None = None) -> Iterator[pa.RecordBatch]:
+    """Normalise, select (shard, limit) and validate scenes (`cfg` is a `LoadConfig`), as Arrow batches of
+    `SCENES_SCHEMA` in the records' order; every drop is counted in `stats`, and `advance(1)` is called for every
+    record read. A second record of an image id already read is dropped (`record_repeated_image_id`): one image,
+    one scene. Chunks of records are normalised by `cfg.workers` processes, each returning its scenes as one Arrow
+    batch (so the scenes are never rebuilt as Python objects here); with a `--limit`, one record at a time in this
+    process, so that reading stops at the limit."""
     shard = Shard.parse(cfg.shard) if cfg.shard else None
-    kept = 0
     seen: set[str] = set()
+
+    def selected() -> Iterator[tuple[int, str | None, Any]]:
+        for index, record in enumerate(records):
+            image_id = record_id(record)
+            if shard and not shard.contains(image_id):
+                yield index, "outside_shard", image_id
+            elif image_id in seen:
+                yield index, "record_repeated_image_id", image_id
+            else:
+                seen.add(image_id)
+                yield index, None, record
+
+    kept = 0
     verbose = log.isEnabledFor(logging.INFO)  # --verbose: what was dropped from each image, image by image
-    for index, raw in enumerate(raw_scenes):
+    size, workers = (CHUNK_RECORDS, cfg.workers) if cfg.limit is None else (1, 1)  # (CHUNK_RECORDS read when called: tests make it small)
+    chunks = iter(lambda it=selected(): list(islice(it, size)), [])
+    normalize = partial(_normalized_chunk, scene_of=scene_of, source=source, aliases=aliases, cfg=cfg.normalize, validate_every=cfg.validate_every)
+    for notes, batch in ordered_map(normalize, chunks, workers, Counter(), chunk=1):
+        rows = []
+        for note in notes:
+            if cfg.limit is not None and kept >= cfg.limit:
+                break
+            if advance:
+                advance(1)
+            if note.skipped:
+                stats[note.skipped] += 1
+                if note.skipped == "record_repeated_image_id":
+                    log.info("image %s: a second record of this image id is dropped (the first is kept)", note.image_id)
+                continue
+            stats["images_read"] += 1
+            stats.update(note.repairs)
+            if verbose and (dropped := {k: n for k, n in note.repairs.items() if k in LOGGED_DROPS}):
+                log.info("image %s: %s", note.image_id, ", ".join(f"{n} {k}" for k, n in sorted(dropped.items())))
+            if note.row is None:
+                continue
+            if note.invalid:
+                stats["scene_schema_invalid"] += 1
+                log.warning("image %s does not match the scene-graph schema: %s", note.image_id, "; ".join(note.invalid[:3]))
+                continue
+            kept += 1
+            stats["objects"] += note.objects
+            stats["relationships"] += note.relationships
+            stats["images_missing_file"] += note.missing_image
+            rows.append(note.row)
+        if rows:
+            yield batch.take(rows) if len(rows) < batch.num_rows else batch
         if cfg.limit is not None and kept >= cfg.limit:
             break
-        if advance:
-            advance(1)
-        if shard and not shard.contains(raw.image_id):
-            stats["outside_shard"] += 1
-            continue
-        if raw.image_id in seen:
-            stats["record_repeated_image_id"] += 1
-            log.info("image %s: a second record of this image id is dropped (the first is kept)", raw.image_id)
-            continue
-        seen.add(raw.image_id)
-        stats["images_read"] += 1
-        repairs: Counter = Counter()
-        scene = normalize_scene(raw, source, aliases, cfg.normalize, repairs)
-        stats.update(repairs)
-        if verbose and (dropped := {k: n for k, n in repairs.items() if k in LOGGED_DROPS}):
-            log.info("image %s: %s", raw.image_id, ", ".join(f"{n} {k}" for k, n in sorted(dropped.items())))
-        if scene is None:
-            continue
-        if cfg.validate_every and kept % cfg.validate_every == 0:
-            errors = schema_errors("scene_graph", scene)
-            if errors:
-                stats["scene_schema_invalid"] += 1
-                log.warning("image %s does not match the scene-graph schema: %s", raw.image_id, "; ".join(errors[:3]))
-                continue
-        kept += 1
-        stats["objects"] += len(scene["objects"])
-        stats["relationships"] += len(scene["relationships"])
-        stats["images_missing_file"] += scene["image_status"] in ("missing", "path_outside_data_dir")
-        scene["image_bytes"] = raw.image_bytes
-        scene[RECORD_INDEX] = index
-        yield scene
     stats["images_kept"] = kept
 
 
-def write_scenes(scenes: Iterable[dict[str, Any]], path: Path) -> int:
-    """Write scenes to Parquet in row groups of `BATCH_ROWS`; returns the number of rows."""
+def canonical_scenes(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """`canonical_batches`, scene by scene, as dicts."""
+    for batch in canonical_batches(*args, **kwargs):
+        yield from batch.to_pylist()
+
+
+CHUNK_RECORDS = 128  # records a worker normalises at a time
+
+
+@dataclass(frozen=True, slots=True)
+class _Note:
+    """What the main process needs to know of one record a worker normalised (the scene itself is in the batch)."""
+
+    image_id: str
+    skipped: str | None = None
+    repairs: Counter | None = None
+    row: int | None = None  # the scene's row in the chunk's batch (None: no scene)
+    invalid: list[str] | None = None
+    objects: int = 0
+    relationships: int = 0
+    missing_image: bool = False
+
+
+def record_id(record: Any) -> str:
+    """The image id of a source's record (a dict with `image_id`, or a tuple that starts with it)."""
+    return record["image_id"] if isinstance(record, dict) else record[0]
+
+
+def _normalized_chunk(chunk: list[tuple], stats: Counter, scene_of: Callable[[Any], RawScene], source: str, aliases: AliasMap, cfg,
+                      validate_every: int) -> tuple[list[_Note], pa.RecordBatch]:
+    """A worker's part: the records' canonical scenes as one batch, and a note for every record. One scene in
+    `validate_every`, chosen by a hash of its id, is checked against the schema."""
+    notes, scenes = [], []
+    for index, skipped, record in chunk:
+        if skipped:
+            notes.append(_Note(record, skipped))
+            continue
+        raw = scene_of(record)
+        repairs: Counter = Counter()
+        scene = normalize_scene(raw, source, aliases, cfg, repairs)
+        if scene is None:
+            notes.append(_Note(raw.image_id, repairs=repairs))
+            continue
+        invalid = schema_errors("scene_graph", scene) if validate_every and unit("validate", raw.image_id) * validate_every < 1 else []
+        scene["image_bytes"] = raw.image_bytes
+        scene[RECORD_INDEX] = index
+        notes.append(_Note(raw.image_id, None, repairs, len(scenes), invalid, len(scene["objects"]), len(scene["relationships"]),
+                           scene["image_status"] in ("missing", "path_outside_data_dir")))
+        scenes.append(scene)
+    return notes, pa.RecordBatch.from_pylist(scenes, schema=SCENES_SCHEMA)
+
+
+def write_scenes(batches: Iterable[pa.RecordBatch], path: Path) -> int:
+    """Write scene batches to Parquet in row groups of `BATCH_ROWS` (whatever the batches' sizes); returns the rows."""
     rows = 0
     with pq.ParquetWriter(path, SCENES_SCHEMA, compression="zstd") as writer:
-        batch: list[dict[str, Any]] = []
-        for scene in scenes:
-            batch.append(scene)
-            if len(batch) >= BATCH_ROWS:
-                writer.write_batch(pa.RecordBatch.from_pylist(batch, schema=SCENES_SCHEMA))
-                rows += len(batch)
-                batch.clear()
-        if batch:
-            writer.write_batch(pa.RecordBatch.from_pylist(batch, schema=SCENES_SCHEMA))
-            rows += len(batch)
+        pending: list[pa.RecordBatch] = []
+        held = 0
+        for batch in batches:
+            pending.append(batch)
+            held += batch.num_rows
+            while held >= BATCH_ROWS:
+                table = pa.Table.from_batches(pending, schema=SCENES_SCHEMA)
+                writer.write_table(table.slice(0, BATCH_ROWS), row_group_size=BATCH_ROWS)
+                rest = table.slice(BATCH_ROWS)
+                pending, held = rest.to_batches(), rest.num_rows
+                rows += BATCH_ROWS
+        if held:
+            writer.write_table(pa.Table.from_batches(pending, schema=SCENES_SCHEMA), row_group_size=BATCH_ROWS)
+            rows += held
     return rows
 
 
@@ -138,3 +213,32 @@ def iter_scene_file(path: Path, columns: list[str] | None = None, batch_rows: in
     parquet = pq.ParquetFile(path)
     for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
         yield from batch.to_pylist()
+
+
+@dataclass(frozen=True)
+class ScenePart:
+    """Some consecutive scenes of a scenes file, which a worker reads itself (they are not sent to it)."""
+
+    path: str
+    group: int  # the Parquet row group
+    offset: int  # rows into it
+    length: int
+    image_ids: tuple[str, ...]
+
+    def read(self, columns: list[str] | None = None) -> list[dict[str, Any]]:
+        table = pq.ParquetFile(self.path).read_row_group(self.group, columns=columns)
+        return table.slice(self.offset, self.length).to_pylist()
+
+
+PART_ROWS = BATCH_ROWS  # scenes a worker reads at a time: a row group, decoded once
+
+
+def scene_parts(path: Path, rows: int | None = None) -> Iterator[ScenePart]:
+    """The scenes file in parts of `rows` scenes (`PART_ROWS`), in its order, each knowing its image ids."""
+    rows = rows or PART_ROWS
+    parquet = pq.ParquetFile(path)
+    for group in range(parquet.num_row_groups):
+        ids = parquet.read_row_group(group, columns=["image_id"]).column("image_id").to_pylist()
+        for offset in range(0, len(ids), rows):
+            part = tuple(ids[offset:offset + rows])
+            yield ScenePart(str(path), group, offset, len(part), part)

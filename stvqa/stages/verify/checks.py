@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...config import check_range
+from ...pipeline.workers import CORES, WORKERS_FIELD, check_workers
 from ...focus import mentioned_in_order
 from ...records import LETTERS, option_text
 from ...schema import schema_errors
@@ -36,9 +37,11 @@ class VerifyConfig:
     correct_counts: bool = field(default=True, metadata={"help": "Fix count answers that disagree with the graph instead of rejecting them."})
     validate_questions_every: int = field(default=100, metadata={
         "help": "Check every k-th question against schemas/qa_sample.schema.json (about 0.3 ms a question); 1 checks all, 0 none."})
+    workers: int = field(default=CORES, metadata=WORKERS_FIELD)
 
     def __post_init__(self) -> None:
         check_range("--validate-questions-every", self.validate_questions_every, 0)
+        check_workers("--workers", self.workers)
 
 
 _OUTCOME = {True: "verified", None: "unverified", False: "rejected"}

@@ -33,7 +33,9 @@ def check_layout(data_dir: Path) -> None:
         raise DataError(f"no *_sceneGraphs.json file in {data_dir}", DOWNLOAD_HINT)
 
 
-def iter_gqa(data_dir: Path, stats: Counter) -> Iterator[RawScene]:
+
+def gqa_records(data_dir: Path, stats: Counter) -> Iterator[tuple[str, dict[str, Any], bool]]:
+    """(image id, its scene graph, whether its image is in images/) per image: plain JSON, cheap to hand to a worker."""
     check_layout(data_dir)
     images = data_dir / "images"
     names = {p.name for p in images.iterdir()} if images.is_dir() else set()
@@ -42,10 +44,11 @@ def iter_gqa(data_dir: Path, stats: Counter) -> Iterator[RawScene]:
             if not isinstance(graph, dict):
                 stats["record_not_an_object"] += 1
                 continue
-            yield _scene(str(image_id), graph, names)
+            yield str(image_id), graph, f"{image_id}.jpg" in names
 
 
-def _scene(image_id: str, graph: dict[str, Any], image_names: set[str]) -> RawScene:
+def gqa_scene(record: tuple[str, dict[str, Any], bool]) -> RawScene:
+    image_id, graph, found = record
     objects: list[RawObject] = []
     relationships: list[RawRelationship] = []
     raw_objects = graph.get("objects") or {}
@@ -61,7 +64,6 @@ def _scene(image_id: str, graph: dict[str, Any], image_names: set[str]) -> RawSc
             if isinstance(rel, dict):
                 relationships.append(RawRelationship(str(key), rel.get("name") or "", str(rel.get("object"))))
     filename = f"{image_id}.jpg"
-    found = filename in image_names
     return RawScene(
         image_id=image_id,
         width=graph.get("width") if isinstance(graph.get("width"), int) else None,

@@ -169,8 +169,10 @@ def load_image_data(path: Path | None) -> dict[str, tuple[int | None, int | None
     return table
 
 
-def iter_vg(data_dir: Path, stats: Counter) -> Iterator[RawScene]:
-    """Yield one `RawScene` per image of `objects.json`, joined with its relationships and attributes."""
+
+def vg_records(data_dir: Path, stats: Counter) -> Iterator[dict[str, Any]]:
+    """One record per image of `objects.json`, joined with its relationships and attributes and with its image
+    found on disk: plain JSON values, cheap to hand to a worker, which makes the scene of it (`vg_scene`)."""
     check_layout(data_dir)
     image_data = load_image_data(data_dir / "image_data.json")
     if not image_data:
@@ -186,7 +188,7 @@ def iter_vg(data_dir: Path, stats: Counter) -> Iterator[RawScene]:
             stats["record_without_image_id"] += 1
             log.warning("skipped an objects.json record without an image id (keys: %s)", sorted(record)[:6] if isinstance(record, dict) else type(record).__name__)
             continue
-        yield _scene(image_id, record, relationships.take(image_id), attributes.take(image_id), image_data, images, data_dir)
+        yield _located(image_id, record, relationships.take(image_id), attributes.take(image_id), image_data, images, data_dir)
 
     unclaimed = relationships.leftover()
     if unclaimed:
@@ -196,10 +198,31 @@ def iter_vg(data_dir: Path, stats: Counter) -> Iterator[RawScene]:
         stats["attributes_record_without_objects"] += unclaimed
 
 
-def _scene(image_id, record, rel_record, attr_record, image_data, images: ImageIndex, data_dir: Path) -> RawScene:
+def _located(image_id: str, record: dict, rel_record: Any, attr_record: Any, image_data, images: ImageIndex, data_dir: Path) -> dict[str, Any]:
+    """The image's records, its file and its size (from image_data.json, else from the file's header)."""
     repairs: Counter = Counter()
+    width, height, folder = image_data.get(image_id, (None, None, None))
+    folder = folder or _url_folder(record.get("image_url"))
+    image_path = images.find(image_id, folder)
+    if not image_path:
+        repairs["image_file_missing"] += 1
+    if (not width or not height) and image_path:
+        size = image_size_from_file(data_dir / image_path)
+        if size:
+            width, height = size
+            repairs["image_size_from_file"] += 1
+    return {"image_id": image_id, "objects": record.get("objects"), "relationships": (rel_record or {}).get("relationships"),
+            "attributes": (attr_record or {}).get("attributes") if attr_record else None,
+            "width": width if isinstance(width, int) else None, "height": height if isinstance(height, int) else None,
+            "image_path": image_path, "repairs": dict(repairs)}
+
+
+def vg_scene(record: dict[str, Any]) -> RawScene:
+    """The raw scene of one record of `vg_records`: objects (merged ids followed), attributes, relationships (and
+    the objects VG lists only inside them)."""
+    repairs: Counter = Counter(record["repairs"])
     objects: dict[str, RawObject] = {}
-    for obj in record.get("objects") or []:
+    for obj in record["objects"] or []:
         raw = _raw_object(obj) if isinstance(obj, dict) else None
         if raw is None:
             repairs["object_without_id"] += 1
@@ -207,15 +230,14 @@ def _scene(image_id, record, rel_record, attr_record, image_data, images: ImageI
         objects.setdefault(raw.key, raw)
     merged_into = {m: o.key for o in objects.values() for m in o.merged_keys}
 
-    if attr_record:
-        for obj in attr_record.get("attributes") or []:
-            key = _object_key(obj) if isinstance(obj, dict) else None
-            target = objects.get(merged_into.get(key, key)) if key else None
-            if target is not None:
-                target.attributes.extend(a for a in obj.get("attributes") or [] if isinstance(a, str))
+    for obj in record["attributes"] or []:
+        key = _object_key(obj) if isinstance(obj, dict) else None
+        target = objects.get(merged_into.get(key, key)) if key else None
+        if target is not None:
+            target.attributes.extend(a for a in obj.get("attributes") or [] if isinstance(a, str))
 
     rels: list[RawRelationship] = []
-    for rel in (rel_record or {}).get("relationships") or []:
+    for rel in record["relationships"] or []:
         ends = []
         for role in ("subject", "object"):
             end = rel.get(role) if isinstance(rel, dict) else None
@@ -229,25 +251,7 @@ def _scene(image_id, record, rel_record, attr_record, image_data, images: ImageI
             ends.append(merged_into.get(key, key))
         predicate = rel.get("predicate") if isinstance(rel, dict) else None
         rels.append(RawRelationship(ends[0] or "", predicate if isinstance(predicate, str) else "", ends[1] or ""))
-
-    width, height, folder = image_data.get(image_id, (None, None, None))
-    folder = folder or _url_folder(record.get("image_url"))
-    image_path = images.find(image_id, folder)
-    status = "ok" if image_path else "missing"
-    if not image_path:
-        repairs["image_file_missing"] += 1
-    if (not width or not height) and image_path:
-        size = image_size_from_file(data_dir / image_path)
-        if size:
-            width, height = size
-            repairs["image_size_from_file"] += 1
     return RawScene(
-        image_id=image_id,
-        width=width if isinstance(width, int) else None,
-        height=height if isinstance(height, int) else None,
-        objects=list(objects.values()),
-        relationships=rels,
-        image_path=image_path,
-        image_status=status,
-        repairs=repairs,
+        image_id=record["image_id"], width=record["width"], height=record["height"], objects=list(objects.values()),
+        relationships=rels, image_path=record["image_path"], image_status="ok" if record["image_path"] else "missing", repairs=repairs,
     )

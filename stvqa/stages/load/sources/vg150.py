@@ -102,7 +102,9 @@ def _json_field(value: Any, stats: Counter, reason: str) -> list:
     return []
 
 
-def iter_vg150(data_dir: Path, stats: Counter) -> Iterator[RawScene]:
+
+def vg150_records(data_dir: Path, stats: Counter) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """(image id, its row, the data dir) per row of every input file: plain values, cheap to hand to a worker."""
     check_layout(data_dir)
     for path in input_files(data_dir):
         for row in _rows(path, stats):
@@ -110,13 +112,14 @@ def iter_vg150(data_dir: Path, stats: Counter) -> Iterator[RawScene]:
             if image_id is None or image_id == "":
                 stats["record_without_image_id"] += 1
                 continue
-            yield _scene(str(image_id), row, data_dir, stats)
+            yield str(image_id), row, str(data_dir)
 
 
-def _scene(image_id: str, row: dict[str, Any], data_dir: Path, stats: Counter) -> RawScene:
+def vg150_scene(record: tuple[str, dict[str, Any], str]) -> RawScene:
+    image_id, row, data_dir = record[0], record[1], Path(record[2])
     repairs: Counter = Counter()
     objects = []
-    for obj in _json_field(row.get("objects"), stats, "objects_not_json"):
+    for obj in _json_field(row.get("objects"), repairs, "objects_not_json"):
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
             repairs["object_without_id"] += 1
             continue
@@ -130,7 +133,7 @@ def _scene(image_id: str, row: dict[str, Any], data_dir: Path, stats: Counter) -
         objects.append(RawObject(key=obj["id"], names=[name], box=box))  # type: ignore[arg-type]
     relationships = [
         RawRelationship(str(r.get("subject")), r.get("predicate") or "", str(r.get("object")))
-        for r in _json_field(row.get("relationships"), stats, "relationships_not_json")
+        for r in _json_field(row.get("relationships"), repairs, "relationships_not_json")
         if isinstance(r, dict)
     ]
 

@@ -52,7 +52,7 @@ def run_baseline(data_dir: Path, out: Path) -> dict:
     def records():
         for record in objects:
             image_id = record_image_id(record)
-            yield _located(image_id, record, relationships.get(image_id), attributes.get(image_id), image_data, images, data_dir)
+            yield _located(image_id, record, record, relationships.get(image_id), attributes.get(image_id), image_data, images, data_dir)
 
     stats: Counter = Counter()
     rows = write_scenes(canonical_batches(records(), vg_scene, "vg", AliasMap(), LoadConfig(workers=1), stats), out)

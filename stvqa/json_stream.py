@@ -29,15 +29,22 @@ def iter_json_array(path: Path) -> Iterator[Any]:
     yield from _Reader(path, top="[")
 
 
+def iter_json_array_text(path: Path) -> Iterator[tuple[Any, str]]:
+    """Each element of the top-level JSON array in `path` and its JSON text: a string costs nothing to hand to
+    another process, where the decoded element would cost more to send than to decode again."""
+    yield from _Reader(path, top="[", with_text=True)
+
+
 def iter_json_object(path: Path) -> Iterator[tuple[str, Any]]:
     """Yield each `(key, value)` of the top-level JSON object in `path` (GQA's scene-graph files)."""
     yield from _Reader(path, top="{")
 
 
 class _Reader:
-    def __init__(self, path: Path, top: str) -> None:
+    def __init__(self, path: Path, top: str, with_text: bool = False) -> None:
         self.path = path
         self.top = top
+        self.with_text = with_text
         self.buf = ""
         self.pos = 0  # position in buf
         self.consumed_chars = 0  # characters dropped from the front of buf so far
@@ -93,7 +100,8 @@ class _Reader:
             return
         while True:
             if self.top == "[":
-                yield self._decode_one()
+                value = self._decode_one()
+                yield (value, self._last_text) if self.with_text else value
             else:
                 key = self._decode_one()
                 if not isinstance(key, str):
@@ -134,6 +142,8 @@ class _Reader:
                 # A number cut at the buffer's end would decode short; make sure it is complete.
                 if self._fill():
                     continue
+            if self.with_text:
+                self._last_text = self.buf[self.pos:end]
             self.pos = end
             return value
 

@@ -7,14 +7,17 @@ records that never line up are counted, not lost silently.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ....errors import DataError
-from ....json_stream import iter_json_array
+from ....json_stream import iter_json_array, iter_json_array_text
 from .base import RawObject, RawRelationship, RawScene, image_size_from_file, xywh_to_xyxy
 
 log = logging.getLogger(__name__)
@@ -89,23 +92,24 @@ class _SideStream:
     """Records of a side file (relationships, attributes) looked up by image id, in stream order."""
 
     def __init__(self, path: Path | None, stats: Counter, label: str) -> None:
-        self.records = iter_json_array(path) if path else iter(())
+        self.records = iter_json_array_text(path) if path else iter(())  # (record, its JSON text)
         self.pending: dict[str, Any] = {}
         self.stats = stats
         self.label = label
 
-    def take(self, image_id: str) -> Any | None:
+    def take(self, image_id: str) -> str | None:
+        """The JSON text of the image's record."""
         if image_id in self.pending:
             return self.pending.pop(image_id)
         read_past = 0
-        for record in self.records:
+        for record, text in self.records:
             rid = record_image_id(record)
             if rid is None:
                 self.stats[f"{self.label}_record_without_image_id"] += 1
                 continue
             if rid == image_id:
-                return record
-            self.pending[rid] = record
+                return text
+            self.pending[rid] = text
             read_past += 1
             if read_past >= LOOKAHEAD:
                 break
@@ -182,13 +186,13 @@ def vg_records(data_dir: Path, stats: Counter) -> Iterator[dict[str, Any]]:
     attributes_path = data_dir / "attributes.json"
     attributes = _SideStream(attributes_path if attributes_path.exists() else None, stats, "attributes")
 
-    for record in iter_json_array(data_dir / "objects.json"):
+    for record, text in iter_json_array_text(data_dir / "objects.json"):
         image_id = record_image_id(record)
         if image_id is None:
             stats["record_without_image_id"] += 1
             log.warning("skipped an objects.json record without an image id (keys: %s)", sorted(record)[:6] if isinstance(record, dict) else type(record).__name__)
             continue
-        yield _located(image_id, record, relationships.take(image_id), attributes.take(image_id), image_data, images, data_dir)
+        yield _located(image_id, record, text, relationships.take(image_id), attributes.take(image_id), image_data, images, data_dir)
 
     unclaimed = relationships.leftover()
     if unclaimed:
@@ -198,8 +202,10 @@ def vg_records(data_dir: Path, stats: Counter) -> Iterator[dict[str, Any]]:
         stats["attributes_record_without_objects"] += unclaimed
 
 
-def _located(image_id: str, record: dict, rel_record: Any, attr_record: Any, image_data, images: ImageIndex, data_dir: Path) -> dict[str, Any]:
-    """The image's records, its file and its size (from image_data.json, else from the file's header)."""
+def _located(image_id: str, record: dict, text: str, rel_text: str | None, attr_text: str | None, image_data, images: ImageIndex,
+             data_dir: Path) -> dict[str, Any]:
+    """The image's records (as JSON text: `vg_scene` decodes them again in a worker, which is cheaper than sending
+    them decoded), its file and its size (from image_data.json, else from the file's header)."""
     repairs: Counter = Counter()
     width, height, folder = image_data.get(image_id, (None, None, None))
     folder = folder or _url_folder(record.get("image_url"))
@@ -211,10 +217,22 @@ def _located(image_id: str, record: dict, rel_record: Any, attr_record: Any, ima
         if size:
             width, height = size
             repairs["image_size_from_file"] += 1
-    return {"image_id": image_id, "objects": record.get("objects"), "relationships": (rel_record or {}).get("relationships"),
-            "attributes": (attr_record or {}).get("attributes") if attr_record else None,
+    return {"image_id": image_id, "objects": text, "relationships": rel_text, "attributes": attr_text,
             "width": width if isinstance(width, int) else None, "height": height if isinstance(height, int) else None,
             "image_path": image_path, "repairs": dict(repairs)}
+
+
+def _decoded(text: str | dict | None) -> dict[str, Any]:
+    """A record as `_located` passed it on: its JSON text (or, already decoded, the record)."""
+    if not text:
+        return {}
+    if isinstance(text, dict):
+        return text
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:  # NaN and Infinity, which Python's decoder (the stream's) accepts and orjson does not
+        value = json.loads(text)
+    return value if isinstance(value, dict) else {}
 
 
 def vg_scene(record: dict[str, Any]) -> RawScene:
@@ -222,7 +240,7 @@ def vg_scene(record: dict[str, Any]) -> RawScene:
     the objects VG lists only inside them)."""
     repairs: Counter = Counter(record["repairs"])
     objects: dict[str, RawObject] = {}
-    for obj in record["objects"] or []:
+    for obj in _decoded(record["objects"]).get("objects") or []:
         raw = _raw_object(obj) if isinstance(obj, dict) else None
         if raw is None:
             repairs["object_without_id"] += 1
@@ -230,14 +248,14 @@ def vg_scene(record: dict[str, Any]) -> RawScene:
         objects.setdefault(raw.key, raw)
     merged_into = {m: o.key for o in objects.values() for m in o.merged_keys}
 
-    for obj in record["attributes"] or []:
+    for obj in _decoded(record["attributes"]).get("attributes") or []:
         key = _object_key(obj) if isinstance(obj, dict) else None
         target = objects.get(merged_into.get(key, key)) if key else None
         if target is not None:
             target.attributes.extend(a for a in obj.get("attributes") or [] if isinstance(a, str))
 
     rels: list[RawRelationship] = []
-    for rel in record["relationships"] or []:
+    for rel in _decoded(record["relationships"]).get("relationships") or []:
         ends = []
         for role in ("subject", "object"):
             end = rel.get(role) if isinstance(rel, dict) else None

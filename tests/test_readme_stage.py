@@ -72,3 +72,17 @@ def test_the_readme_stage_config_is_a_flag_of_stvqa_build(with_question_mark, tm
     assert pl.read_parquet(out / "rejects.parquet").filter(pl.col("reject_stage") == "question_mark").height == 0
     manifest = (out / "manifest.json").read_text()
     assert '"strict": false' in manifest
+
+
+def test_the_readme_folder_map_matches_the_tree() -> None:
+    """Every folder the map names exists, and every package of stvqa/ is on the map."""
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## Layout"):text.index("## Adding a stage")]
+    block = re.search(r"```\n(.*?)```", section, re.S).group(1)
+    named = {m.rstrip("/") for m in re.findall(r"^(stvqa/[\w/]+/)", block, re.M)}
+    assert named and all((REPO / folder).is_dir() for folder in named), [f for f in named if not (REPO / f).is_dir()]
+    packages = {p.parent.relative_to(REPO).as_posix() for p in (REPO / "stvqa").rglob("__init__.py")}
+    top_level = {p for p in packages if p.count("/") <= 2} - {"stvqa", "stvqa/stages"}  # stages/ itself: the map's stage lines
+    assert top_level <= named | {"stvqa/stages/load/sources", "stvqa/stages/filter/judges"}, top_level - named
+    for module in re.findall(r"\b(\w+\.py)\b", block):
+        assert list((REPO / "stvqa").rglob(module)), module

@@ -1,4 +1,5 @@
-"""The records every stage shares, defined once: categories, letters, levels and the QA row's columns.
+"""The records every stage shares, defined once: letters, levels and the QA row's columns (the categories are
+`stvqa.categories`).
 
 `schemas/qa_sample.schema.json` states the same contract for other tools; a test checks that the two agree.
 """
@@ -7,9 +8,6 @@ from __future__ import annotations
 
 import polars as pl
 
-CATEGORIES = ("relation", "reach", "size", "orientation", "instance_location", "depth", "distance", "count", "existence")
-# The paper's balance: half relation, the rest evenly.
-PAPER_MIX = {"relation": 0.5, **{c: 0.5 / 8 for c in CATEGORIES if c != "relation"}}
 LETTERS = "ABCD"
 LEVELS = ("easy", "medium", "hard")
 RATING_RANGE = (1, 10)

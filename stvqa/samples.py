@@ -24,7 +24,8 @@ from .errors import ConfigError, DataError
 from .pipeline.ownership import is_export
 from .images import ImageProblem, read_image
 from .hashing import permutation
-from .records import CATEGORIES, LEVELS
+from .records import LEVELS
+from .categories import CATEGORIES
 from .pipeline.rundir import MANIFEST
 from .pipeline.runner import REJECTS_FILE
 from . import stages

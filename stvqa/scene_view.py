@@ -9,11 +9,11 @@ about what a person looking at the image would agree is one identifiable thing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from .focus import object_salience
-from .lexicon import objecthood, predicates
+from .lexicon import objecthood, predicates, settings
 from .geometry import iou
 from . import geometry as geo
 from .english import printable_name
@@ -89,6 +89,16 @@ class SceneView:
         for r in scene["relationships"]:
             self.predicates[(r["subject"], r["object"])].append(r["predicate"])
         self.names_present = {o["name"] for o in self.objects}
+
+    @cached_property
+    def related_to_present(self) -> frozenset[str]:
+        """Every name a thing of the image could also be called: its names' canonicals, synonyms, kinds and swaps."""
+        return frozenset().union(*(objecthood.related(n) | {objecthood.canonical(n)} for n in self.names_present))
+
+    @cached_property
+    def scene_settings(self) -> frozenset[str]:
+        """The settings (street, home, ...) the image's things belong to (`stvqa/lexicon/settings.yaml`)."""
+        return settings.scene_settings(self.names_present)
 
     def _group_boxes(self) -> set[str]:
         """Boxes around several objects of the same kind ("tree.4" around trees 1-3), and plural names."""

@@ -9,7 +9,8 @@ from typing import Any
 
 import polars as pl
 
-from .records import CATEGORIES, LETTERS, LEVELS, RATING_RANGE
+from .records import LETTERS, LEVELS, RATING_RANGE
+from .categories import CATEGORIES
 from .pipeline.runner import REJECTS_FILE
 from .samples import Samples
 from . import stages as pipeline

@@ -31,7 +31,6 @@ import yaml
 from stvqa.names import lemma_phrase
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "real_images.yaml"
-TEMPLATES = Path(__file__).resolve().parent.parent / "prompts" / "question_templates.yaml"
 
 UNCOUNTABLE = ("many", "uncertain")
 REGION_CATEGORIES = ("size", "distance", "count", "existence")
@@ -93,10 +92,9 @@ def answer_text(sample: dict[str, Any]) -> str:
 @cache
 def _question_patterns() -> tuple[tuple[str, re.Pattern], ...]:
     """The generator's phrasings as regexes capturing {a}, {b}, {ref}, {name}, {plural} (empty if absent)."""
-    try:
-        phrasings = yaml.safe_load(TEMPLATES.read_text())
-    except (OSError, yaml.YAMLError):
-        return ()
+    from stvqa.stages.generate.templates import phrasings as shipped
+
+    phrasings = shipped()
     patterns = []
     for category, texts in (phrasings or {}).items():
         for text in texts or []:

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from stvqa.cli import app
 from stvqa.stages.filter.curate import balance_letters, category_quotas, dedup, letter_distribution, normalise_question, select
-from stvqa.records import LETTERS, PAPER_MIX
+from stvqa.records import LETTERS
+from stvqa.categories import PAPER_MIX
 
 
 def row(sample_id: str, **fields) -> dict:

@@ -51,7 +51,8 @@ def test_build_writes_the_models_questions_and_a_rerun_sends_nothing(tmp_path) -
         assert server.requests == sent == IMAGES  # the second run: every reply from the cache
     rows = generated(tmp_path / "run")
     assert rows.height > 0 and set(rows["generator"]) == {"fake"}
-    assert rows["args"].is_null().all() and rows["template"].is_null().all()
+    assert rows["template"].is_null().all()
+    assert [json.loads(a)["reply"]["question"].strip() for a in rows["args"]] == rows["question"].to_list()  # the reply, kept
     assert all(json.loads(f)["objects"] for f in rows["focus"])  # every question names objects of the graph
     counters = generate_record(tmp_path / "run")["stats"]["counters"]
     assert (counters["llm_requests"], counters["llm_cache_hits"], counters["llm_dataset_input_tokens"]) == (0, IMAGES, server.prompt_tokens)

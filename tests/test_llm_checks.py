@@ -7,7 +7,8 @@ import json
 import pytest
 
 from stvqa.llm.client import Reply
-from stvqa.stages.generate.llm_checks import absent_names, named_objects
+from stvqa.lexicon.mentions import named_objects
+from stvqa.stages.generate.llm_checks import absent_names
 from stvqa.stages.generate.llm_writer import reply_error, rows_from_reply
 
 SCENE = {"image_id": "7", "width": 100, "height": 100, "relationships": [],
@@ -48,7 +49,8 @@ def test_an_existence_no_may_name_an_absent_object_and_has_an_empty_focus() -> N
     assert [r["sample_id"] for r in kept] == ["7:0", "7:1"] and rejected == [] and extra == 0
     assert json.loads(kept[1]["focus"]) == {"objects": [], "relationships": []}
     assert json.loads(kept[0]["focus"])["objects"] == [{"id": "man.1", "bbox": [0, 0, 20, 60]}, {"id": "pillow.1", "bbox": [50, 50, 70, 60]}]
-    assert (kept[0]["answer_text"], kept[0]["generator"], kept[0]["args"], kept[0]["template"]) == ("left", "model-x", None, None)
+    assert (kept[0]["answer_text"], kept[0]["generator"], kept[0]["template"]) == ("left", "model-x", None)
+    assert json.loads(kept[0]["args"])["reply"]["question"] == kept[0]["question"]  # the reply as written, for the gate
 
 
 def test_an_existence_yes_about_an_absent_object_is_a_hallucination() -> None:

@@ -178,8 +178,9 @@ def test_cache_survives_reopening_and_stores_no_request_headers(tmp_path) -> Non
 
 
 def test_reply_schema_enums_match_the_records() -> None:
-    from stvqa.records import CATEGORIES, LETTERS, LEVELS
-    from stvqa.resources import resource_path
+    from stvqa.categories import CATEGORIES
+    from stvqa.records import LETTERS, LEVELS
+    from stvqa.schema import load
 
-    question = json.loads(resource_path("schemas", "qa_generation.schema.json").read_text())["$defs"]["question"]["properties"]
+    question = load("qa_generation")["$defs"]["question"]["properties"]
     assert (tuple(question["category"]["enum"]), tuple(question["level"]["enum"]), "".join(question["answer"]["enum"])) == (CATEGORIES, LEVELS, LETTERS)

@@ -10,7 +10,8 @@ from stvqa.lexicon.predicates import compatible
 from stvqa.stages.generate.config import GenerateConfig
 from stvqa.english import be, plural, with_article
 from stvqa.scene_view import SceneView
-from stvqa.stages.generate.templates import SAME, generate_for_scene, phrasings, schedule
+from stvqa.categories.base import SAME
+from stvqa.stages.generate.templates import generate_for_scene, phrasings, schedule
 from stvqa.records import LETTERS
 
 W, H = 900, 600

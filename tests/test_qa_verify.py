@@ -48,7 +48,7 @@ def test_generated_answers_verify(category) -> None:
     ("category", "reason"),
     [
         ("relation", "relation_not_in_graph"),
-        ("reach", "relation_not_in_graph"),
+        ("reach", "reach_not_in_graph"),
         ("size", "size_contradicts_boxes"),
         ("orientation", "orientation_contradicts_boxes"),
         ("instance_location", "cell_contradicts_box"),
@@ -86,7 +86,7 @@ def test_count_correction_can_be_turned_off() -> None:
 
 def test_depth_without_a_stated_relation_is_unverifiable() -> None:
     sample, sc = generated("depth")
-    assert verify_sample(sample, dict(sc, relationships=[]))[:2] == (None, "depth_not_stated")
+    assert verify_sample(sample, dict(sc, relationships=[]))[:2] == (None, "unverifiable_depth_not_stated")
 
 
 def test_unclear_geometry_is_rejected() -> None:
@@ -122,9 +122,12 @@ def test_verify_counts_the_outcome_of_each_kept_reason_and_rejects_carry_theirs(
     depth, depth_scene = generated("depth")
     stats = Counter()
     _, rejected = verify_samples([good, bad], sc, VerifyConfig(validate_questions_every=0), stats)
-    verify_samples([depth], dict(depth_scene, relationships=[]), VerifyConfig(validate_questions_every=0), stats)
-    assert stats == {"verified:size_matches_boxes": 1, "unverified:depth_not_stated": 1}
-    assert [r["reject_reason"] for r in rejected] == ["size_contradicts_boxes"]
+    _, unproved = verify_samples([depth], dict(depth_scene, relationships=[]), VerifyConfig(validate_questions_every=0), stats)
+    assert stats == {"verified:size_matches_boxes": 1}
+    assert [r["reject_reason"] for r in rejected + unproved] == ["size_contradicts_boxes", "unverifiable_depth_not_stated"]
+    # Unverifiable is not verified: only --keep-unverified keeps such a question, with verified = null.
+    kept, _ = verify_samples([depth], dict(depth_scene, relationships=[]), VerifyConfig(validate_questions_every=0, keep_unverified=True), stats)
+    assert kept[0]["verified"] is None and stats["unverified:unverifiable_depth_not_stated"] == 1
 
 
 def llm_sample(category: str, question: str, options: list[str], answer: str) -> dict:
@@ -146,7 +149,7 @@ def test_questions_without_template_args_are_checked_from_their_text() -> None:
 
 def test_a_count_of_something_the_graph_lacks_is_never_rewritten_to_zero() -> None:
     unknown = llm_sample("count", "How many giraffes are there?", ["1", "2", "3"], "B")
-    assert verify_sample(unknown, SCENES["count"])[:2] == (None, "objects_not_identified")
+    assert verify_sample(unknown, SCENES["count"])[:2] == (None, "unverifiable_objects_not_identified")
     named = dict(unknown, args=json.dumps({"name": "giraffe"}))
     verified, reason, after = verify_sample(named, SCENES["count"])
     assert (verified, reason) == (False, "count_object_not_in_graph") and after["answer_text"] == "2"
@@ -155,7 +158,10 @@ def test_a_count_of_something_the_graph_lacks_is_never_rewritten_to_zero() -> No
 def test_a_distractor_compatible_with_the_answer_is_rejected() -> None:
     cup_on_table = scene([obj("cup.1", [380, 200, 410, 240]), obj("table.1", [300, 230, 600, 400])], [("cup.1", "on", "table.1")])
     sample = llm_sample("relation", "Where is the cup with respect to the table?", ["on", "above", "under"], "A")
-    assert verify_sample(sample, cup_on_table)[:2] == (False, "relation_distractor_also_true")  # a cup on a table is above it
+    verified, reason, trimmed = verify_sample(sample, cup_on_table)  # a cup on a table is above it: "above" is left out
+    assert (verified, reason, trimmed["options"], trimmed["answer"]) == (True, "relation_options_trimmed", ["on", "under"], "A")
+    only_true = llm_sample("relation", "Where is the cup with respect to the table?", ["above", "on"], "B")
+    assert verify_sample(only_true, cup_on_table)[:2] == (False, "relation_no_false_distractor")
 
 
 def test_existence_no_beside_a_synonym_or_kind_is_rejected() -> None:
@@ -182,10 +188,14 @@ def test_questions_that_name_the_reference_first_are_checked_the_right_way_round
 
 def test_converse_and_side_answers_verify_from_the_scene_as_annotated() -> None:
     cat_under_table = SCENES["relation"]
-    table_above = llm_sample("relation", "Where is the table with respect to the cat?", ["above", "in"], "A")
+    table_above = llm_sample("relation", "Where is the table with respect to the cat?", ["above", "around"], "A")
     assert verify_sample(table_above, cat_under_table)[:2] == (True, "relation_in_graph")  # the converse of "under"
-    assert verify_sample(dict(table_above, answer="B", answer_text="in"), cat_under_table)[:2] == (False, "relation_not_in_graph")
+    assert verify_sample(dict(table_above, answer="B", answer_text="around"), cat_under_table)[:2] == (False, "relation_not_in_graph")
     dog_by_bench = scene([obj("dog.1", [100, 300, 200, 400]), obj("bench.1", [220, 280, 500, 420])], [("dog.1", "next to", "bench.1")])
-    left = llm_sample("relation", "Where is the dog with respect to the bench?", ["to the left of", "to the right of"], "A")
+    left = llm_sample("relation", "Where is the dog with respect to the bench?", ["to the left of", "in"], "A")
     assert verify_sample(left, dog_by_bench)[:2] == (True, "relation_in_graph")  # stated next to, and the boxes show the side
-    assert verify_sample(dict(left, answer="B", answer_text="to the right of"), dog_by_bench)[:2] == (False, "relation_not_in_graph")
+    right = llm_sample("relation", "Where is the dog with respect to the bench?", ["to the right of", "in"], "A")
+    assert verify_sample(right, dog_by_bench)[:2] == (False, "relation_not_in_graph")
+    # "To the right of" is false, but compatible with the "next to" the graph states: the templates never offer it
+    # beside a stated "next to", and neither may any other writer.
+    assert verify_sample(dict(left, options=["to the left of", "to the right of"]), dog_by_bench)[:2] == (False, "relation_no_false_distractor")

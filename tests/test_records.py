@@ -1,13 +1,13 @@
 """The records module and the JSON Schema state one contract."""
 
-import json
 
 import polars as pl
 
-from stvqa.records import CATEGORIES, LETTERS, LEVELS, QA_COLUMNS, QA_REQUIRED, RATING_RANGE, VERIFIED_COLUMNS, option_text
-from stvqa.resources import resource_path
+from stvqa.records import LETTERS, LEVELS, QA_COLUMNS, QA_REQUIRED, RATING_RANGE, VERIFIED_COLUMNS, option_text
+from stvqa.categories import CATEGORIES
+from stvqa.schema import load as load_schema
 
-SCHEMA = json.loads(resource_path("schemas", "qa_sample.schema.json").read_text())
+SCHEMA = load_schema("qa_sample")  # enums of categories set from the registry
 JSON_TYPES = {pl.Utf8: "string", pl.Int32: "integer", pl.Boolean: "boolean"}
 
 

@@ -12,7 +12,8 @@ from ..errors import DataError
 from ..stages.filter.funnel import funnel_notes, kept_in, step_categories
 from ..llm.config import LLMConfig
 from ..stages.generate.llm_writer import Plan
-from ..records import CATEGORIES
+from ..categories import CATEGORIES, REGISTRY
+from ..stages.verify.report import OUTCOMES, rows as gate_rows
 from ..pipeline.rundir import MANIFEST, RunDir
 from ..pipeline.runner import REASON_HINTS, REJECTS_FILE, StageResult
 from .common import console
@@ -73,6 +74,16 @@ def category_table(results: list[StageResult]) -> Table | None:
     return table
 
 
+def gate_table(report: dict) -> Table:
+    """What the gate (verify) did with each generator's questions, per category."""
+    table = Table(title="the gate (verify), by generator and category", header_style="bold")
+    for column in ("generator", "category", *OUTCOMES, "why rejected"):
+        table.add_column(column, justify="right" if column in OUTCOMES else "left")
+    for line in gate_rows(report):
+        table.add_row(*line)
+    return table
+
+
 def print_plan(plan: Plan, llm: LLMConfig) -> None:
     """What `build --dry-run` found: requests to send and their estimated tokens and cost."""
     cost = f"${plan.cost:,.4f}" if plan.priced else "unknown (pass --price-in and --price-out)"
@@ -112,6 +123,9 @@ def print_build_summary(results: list[StageResult], run: RunDir) -> None:
     categories = category_table(results)
     if categories is not None:
         console.print(categories)
+    gate = next((r.record["gate"] for r in results if r.record.get("gate")), None)
+    if gate:
+        console.print(gate_table(gate))
     reasons: Counter = Counter()
     for result in results:
         for reason, n in result.record.get("stats", {}).get("dropped", {}).items():
@@ -133,8 +147,7 @@ def print_build_summary(results: list[StageResult], run: RunDir) -> None:
     console.print(f"Dataset: [bold]{path}[/]  (load with datasets.load_dataset(\"parquet\", data_dir=...))")
 
 
-SHORT = {"relation": "rel", "reach": "reach", "size": "size", "orientation": "orient", "instance_location": "loc", "depth": "depth",
-         "distance": "dist", "count": "count", "existence": "exist"}  # narrow columns: the table fits 80 characters
+SHORT = {c.name: c.short for c in REGISTRY}  # narrow columns: the table fits 80 characters
 
 
 def funnel_table(report: dict) -> Table:

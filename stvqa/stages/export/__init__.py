@@ -18,6 +18,7 @@ from .parquet import SPLITS, ExportConfig, dataset_card, export_dataset, prepare
 from ...records import JUDGE_COLUMNS, REJECT_COLUMNS, VERIFIED_COLUMNS, added_columns, qa_frame
 from ...pipeline.rundir import RunDir, atomic_write_text, remove_temporaries
 from ...pipeline.runner import Outcome, Stage, StageIO
+from ..verify.report import gate_markdown
 from ..load import SCENES_FILE
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,9 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
     exported = [r for r in samples if r["sample_id"] not in rejected]
     audit = blind_audit(exported) if exported else None
     funnel = (io.run.record("filter") or {}).get("funnel")
+    gate = (io.run.record("verify") or {}).get("gate")
     (tmp / "README.md").write_text(dataset_card(counts, info, format_blind_report(audit) if audit else None,
-                                                funnel_markdown(funnel) if funnel else None))
+                                                funnel_markdown(funnel) if funnel else None, gate_markdown(gate) if gate else None))
     write_export_manifest(tmp, {"stvqa_version": __version__, "run": str(io.run.path.resolve())}, also=(SIDE_REJECTS_FILE,) if cfg.out else ())
     by_category: Counter = Counter()
     for split in SPLITS:

@@ -322,9 +322,10 @@ def export_dataset(samples: list[dict[str, Any]], images: Iterable[Prepared], ou
     return rejects, counts
 
 
-def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report: str | None = None, funnel: str | None = None) -> str:
-    """README.md with the YAML header the Hub reads (`configs`), counts by category, level and letter, and
-    the blind-solvability audit (how well text-only guessers do, next to chance)."""
+def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report: str | None = None, funnel: str | None = None,
+                 gate: str | None = None) -> str:
+    """README.md with the YAML header the Hub reads (`configs`), counts by category, level and letter, what the
+    gate did per generator and category, and the blind-solvability audit (how well text-only guessers do, next to chance)."""
     totals = {split: sum(v for k, v in counts[split].items() if k.startswith("category:")) for split in SPLITS}
     yaml_lines = ["---", "license: cc-by-4.0", "task_categories:", "- visual-question-answering", "configs:",
                   "- config_name: default", "  data_files:"]
@@ -345,6 +346,12 @@ def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report:
         for k in keys:
             t, v = counts["train"][k], counts["val"][k]
             lines.append(f"| {k[len(prefix):]} | {t} | {v} | {t + v} |")
+    if gate:
+        lines += ["", "## Verification (the gate)", "",
+                  "Every question, whoever wrote it, reached the dataset only when its objects were identified and its answer proved "
+                  "from the scene graph and boxes (`verified`; `corrected`: a count fixed to the graph's, or options that were not "
+                  "provably false left out). Questions the gate could not prove were rejected (`unverifiable_*`) unless the build kept "
+                  "them (`--keep-unverified`: `verified` is null). Per generator and category, before curation:", "", gate]
     if funnel:
         lines += ["", "## Curation funnel (`stvqa filter`)", "", "Questions kept after each step, per category.", "", funnel]
     if blind_report:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from ...config import check_range
 from ...errors import ConfigError
 from ...llm.config import JudgeLLMConfig
-from ...records import LEVELS, PAPER_MIX
+from ...records import LEVELS
+from ...categories import PAPER_MIX
 from ..generate.config import mix_pairs, parse_range
 from .judges.kinds import KINDS
 

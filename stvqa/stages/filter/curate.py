@@ -19,7 +19,8 @@ from fractions import Fraction
 from typing import Any
 
 from ...names import lemma
-from ...records import CATEGORIES, LETTERS, PAPER_MIX
+from ...records import LETTERS
+from ...categories import CATEGORIES, PAPER_MIX
 from ...hashing import unit
 
 Row = dict[str, Any]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ...records import CATEGORIES
+from ...categories import CATEGORIES
 
 
 def histogram(values: list[float | None]) -> dict[str, int]:

@@ -9,7 +9,7 @@ from ...config import check_range
 from ...errors import ConfigError
 from ...llm.config import LLMConfig
 from ...pipeline.workers import CORES, WORKERS_FIELD, check_workers
-from ...records import CATEGORIES, PAPER_MIX
+from ...categories import CATEGORIES, PAPER_MIX
 
 MIX_EXAMPLE = "Example: --mix relation=0.5,count=0.25,size=0.25"
 

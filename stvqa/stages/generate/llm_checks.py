@@ -23,55 +23,9 @@ from functools import cache, lru_cache
 from typing import Any
 
 from ...focus import focus
-from ...lexicon import objecthood, settings
-from ...names import lemma_phrase, words
+from ...lexicon import objecthood
+from ...lexicon.mentions import named_objects
 from ...records import LETTERS
-from ...scene_view import REFERRING_ATTRIBUTES
-
-CHECKED_KINDS = frozenset({"thing", "stuff", "part", "clothing"})
-FRAME_WORDS = frozenset("image picture photo photograph scene camera viewer view frame foreground background shot".split())
-# Object names that questions use as verbs or function words ("Can you see ...", "Which case ...").
-QUESTION_WORDS = frozenset("can stand set match case watch".split())
-MAX_NAME_WORDS = 4
-
-
-@cache
-def _vocabulary() -> dict[tuple[str, ...], str]:
-    """The words of every name a question could use for an object -> the name. (The lexicon's names are
-    singular, so a question's words are looked up as written and as lemmas: no name needs lemmatising.)"""
-    names = {n for n, k in objecthood.load().kinds.items() if k in CHECKED_KINDS} | set(settings.vocabulary())
-    skipped = {(w,) for w in FRAME_WORDS | REFERRING_ATTRIBUTES | QUESTION_WORDS}
-    index = {}
-    for name in sorted(names):
-        key = tuple(words(name))
-        if key and len(key) <= MAX_NAME_WORDS and key not in skipped:
-            index.setdefault(key, name)
-    return index
-
-
-def named_objects(text: str) -> list[str]:
-    """Object names the text uses, longest match first, in order.
-
-    >>> named_objects("Are the traffic lights left of the two men, or of the giraffe's pants?")
-    ['traffic light', 'man', 'giraffe', 'pants']
-    """
-    vocabulary, raw = _vocabulary(), tuple(words(text))
-    lemmas = lemma_phrase(text)
-    found, i = [], 0
-    while i < len(raw):
-        for n in range(min(MAX_NAME_WORDS, len(raw) - i), 0, -1):
-            name = vocabulary.get(raw[i : i + n]) or vocabulary.get(lemmas[i : i + n])
-            if name is not None and not (n == 1 and lemmas[i] in _SKIPPED_LEMMAS):
-                found.append(name)
-                i += n
-                break
-        else:
-            i += 1
-    return found
-
-
-_SKIPPED_LEMMAS = frozenset(lemma_phrase(" ".join(sorted(FRAME_WORDS | REFERRING_ATTRIBUTES | QUESTION_WORDS))))
-
 
 def absent_names(texts: list[str], scene_names: set[str]) -> list[str]:
     """Names used in `texts` that no object of the scene could be."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from ...categories import REGISTRY
 from ...focus import LOW_SALIENCE_PREDICATES
 from ...records import LEVELS
 from ...resources import resource_path
@@ -30,7 +31,9 @@ MAX_OBJECTS = 40  # the graph's most salient things: enough for every category, 
 
 @cache
 def system_prompt() -> str:
-    return resource_path("prompts", PROMPT_FILE).read_text(encoding="utf-8").strip()
+    """`prompts/qa_generation.txt` with each category's line (`Category.prompt`, its roles included) at `{categories}`."""
+    lines = "\n".join(f"- {c.prompt}" for c in REGISTRY)
+    return resource_path("prompts", PROMPT_FILE).read_text(encoding="utf-8").strip().replace("{categories}", lines)
 
 
 def slots(image_id: str, cfg: GenerateConfig) -> list[tuple[str, str]]:

@@ -10,7 +10,8 @@ Each slot ends as one row: a question, or a reject with its reason and, in `args
 `llm_request_failed` (retries exhausted: the stage is marked incomplete and the next build sends it again),
 `llm_max_cost_reached` (not sent: likewise), `llm_bad_request`, `llm_invalid_json`, `llm_schema_invalid`,
 `llm_wrong_category`, `llm_shortfall` (the reply had fewer questions than slots) and the question checks of
-`llm_checks.py`. Kept rows have no template `args`: verify checks them from the question text.
+`llm_checks.py`. A kept row's `args` is `{"reply": <the question as the model wrote it>}`: the gate (verify) reads the
+objects it names by id from there, or finds them in the question's words when it names none.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import sys
 import time
 from contextlib import closing
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import jsonschema
 
+from ...categories import REGISTRY
 from ...llm.cache import ResponseCache, request_key
 from ...llm.config import LLMConfig, params_of
 from ...llm.loop import event_loop, in_order
@@ -34,7 +37,7 @@ from ...llm.usage import Usage, estimate_message_tokens
 from ...records import LETTERS
 from ...resources import resource_path
 from ..load.scenes import iter_scene_file
-from ...schema import schema_errors
+from ...schema import load as load_schema, objects_in, schema_errors
 from .config import GenerateConfig
 from .context import GenerateContext
 from .llm_checks import check_question, focus_json
@@ -52,9 +55,8 @@ SCENE_COLUMNS = ["image_id", "width", "height", "objects", "relationships"]  # w
 STATUS_REASONS = {"failed": "llm_request_failed", "bad_request": "llm_bad_request", "not_sent": "llm_max_cost_reached"}
 
 
-@cache
 def _schema() -> dict[str, Any]:
-    return json.loads(resource_path("schemas", f"{SCHEMA}.schema.json").read_text())
+    return load_schema(SCHEMA)
 
 
 @cache
@@ -65,9 +67,11 @@ def _question_validator() -> jsonschema.protocols.Validator:
 
 @cache
 def response_schema() -> dict[str, Any]:
-    """The reply's shape for a JSON-schema `response_format` (strict: every key required, no others)."""
+    """The reply's shape for a JSON-schema `response_format` (strict: every key of every object required, no others)."""
     question = copy.deepcopy(_schema()["$defs"]["question"])
-    question["additionalProperties"] = False
+    for node in objects_in(question):  # OpenAI's strict structured outputs: every key required, no others
+        if node.get("type") == "object" and "properties" in node:
+            node["required"], node["additionalProperties"] = list(node["properties"]), False
     return {"type": "object", "properties": {"questions": {"type": "array", "items": question}},
             "required": ["questions"], "additionalProperties": False}
 
@@ -186,7 +190,8 @@ def rows_from_reply(reply: "Reply", scene: dict[str, Any], wanted: list[tuple[st
         kept.append({
             "sample_id": f"{image_id}:{slot}", "image_id": image_id, "category": wanted[slot][0], "question": question,
             "options": options, "answer": item["answer"], "answer_text": options[LETTERS.index(item["answer"])],
-            "level": item["level"], "rating": item["rating"], "focus": focus_json(found), "args": None, "template": None,
+            "level": item["level"], "rating": item["rating"], "focus": focus_json(found),
+            "args": json.dumps({"reply": item}, ensure_ascii=False), "template": None,
             "generator": model,
         })
     return kept, rejects.in_slot_order(), extra
@@ -275,5 +280,9 @@ def plan(scenes_path: Path, cfg: GenerateConfig, run_dir: Path) -> Plan:
 
 
 def llm_inputs(cfg: GenerateConfig) -> list[Path]:
-    """Files whose content decides the LLM's questions: the prompt and the reply schema (they join the stage key)."""
-    return [resource_path("prompts", PROMPT_FILE), resource_path("schemas", f"{SCHEMA}.schema.json")] if cfg.generator == "llm" else []
+    """Files whose content decides the LLM's questions (they join the stage key): the prompt, the reply schema and
+    the category modules, whose lines the prompt includes."""
+    if cfg.generator != "llm":
+        return []
+    categories = [Path(sys.modules[c.check.__module__].__file__) for c in REGISTRY]
+    return [resource_path("prompts", PROMPT_FILE), resource_path("schemas", f"{SCHEMA}.schema.json"), *categories]

@@ -8,6 +8,7 @@ from functools import partial
 import polars as pl
 
 from .checks import VerifyConfig, verify_samples
+from .report import gate_report
 from ...records import REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
 from ...pipeline.runner import Outcome, Stage, StageIO
 from ...pipeline.workers import ordered_map
@@ -34,7 +35,7 @@ def verify(io: StageIO, cfg: VerifyConfig) -> Outcome:
         rejected += verify_samples(orphans, None, cfg, outcomes)[1]
     task.close()
     return Outcome(n_in=len(samples), kept=qa_frame(kept, VERIFIED_COLUMNS), dropped=qa_frame(rejected, VERIFIED_COLUMNS, REJECT_COLUMNS),
-                   counters=dict(outcomes))
+                   counters=dict(outcomes), info={"gate": gate_report(kept, rejected)})
 
 
 def _part(work: tuple[ScenePart, dict[str, list[dict]]], outcomes: Counter, cfg: VerifyConfig) -> tuple[list[dict], list[dict], int]:

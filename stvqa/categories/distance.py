@@ -1,0 +1,107 @@
+"""distance: which of two things is nearer a third, the reference, in the image."""
+
+from __future__ import annotations
+
+from .. import geometry as geo
+from ..hashing import unit
+from ..scene_view import SceneView, contains
+from .base import SAME, Candidate, Category, Check, Verdict, compare, distinct_things, slots_of
+
+MAX_REFERENCE_SHARE = 0.1  # the reference of a distance question is a compact thing
+# Distances in the picture equal distances in the scene only at equal depth; where the ground line of two boxes
+# differs by more than this share of the image height, one is nearer the camera (or raised off the ground, a sign
+# on a wall) and "about the same" in the picture is not what a person sees.
+SAME_DISTANCE_LEVEL = 0.15
+
+
+def measure(view: SceneView, ref: dict, a: dict, b: dict, cfg) -> tuple[str, float] | str:
+    """Which of a and b is nearer the reference in the picture ('x' for a, 'y' for b, SAME) and how clearly, or why
+    the question may not be asked: the one rule of the template generator's candidates and of the gate's check."""
+    if view.share(ref) > MAX_REFERENCE_SHARE:
+        return "distance_reference_not_compact"  # "closer to the building" means little when the building fills the picture
+    if not (distinct_things(view, a, ref) and distinct_things(view, b, ref) and distinct_things(view, a, b)):
+        return "distance_objects_not_distinct"
+    if contains(a["bbox"], b["bbox"]) or contains(b["bbox"], a["bbox"]):
+        return "distance_one_inside_the_other"  # "the building or the sign on it?": one is part of the other's place
+    (da, ga), (db, gb) = ((geo.centre_distance(ref["bbox"], o["bbox"]), geo.gap(ref["bbox"], o["bbox"])) for o in (a, b))
+    if ga <= 0 or gb <= 0:
+        return "distance_object_touches_reference"  # neither closer nor farther in any way a person would agree on
+    found = compare(db, da, cfg.thresholds.distance_ratio, cfg.thresholds.same_ratio)  # the nearer one wins: compare reversed
+    if found is None:
+        return "distance_unclear"
+    # People judge nearness by the gaps between objects as well as by their middles: ask only where both agree.
+    if found[0] != gap_verdict(ga, gb, cfg):
+        return "distance_measures_disagree"
+    if found[0] == SAME and abs(a["bbox"][3] - b["bbox"][3]) > SAME_DISTANCE_LEVEL * view.height:
+        return "distance_same_at_different_depths"  # a white car "as near the clock" as a sign far off in the picture
+    return found
+
+
+def candidates(view: SceneView, cfg, key: str, limit: int) -> list[Candidate]:
+    out = []
+    named = view.named
+    for ref in named:
+        if view.share(ref) > MAX_REFERENCE_SHARE:
+            continue
+        others = [o for o in named if o is not ref]
+        for i, a in enumerate(others):
+            for b in others[i + 1 :]:
+                found = measure(view, ref, a, b, cfg)
+                if isinstance(found, str):
+                    continue
+                verdict, clarity = found
+                pa, pb = view.phrase[a["id"]], view.phrase[b["id"]]
+                answer = {"x": pa, "y": pb, SAME: SAME}[verdict]
+                out.append(Candidate("distance", slots_of(view, ref=ref, a=a, b=b), answer, [answer, *(t for t in (pa, pb, SAME) if t != answer)],
+                                     [ref, a, b], clarity, {"ref": ref["id"], "a": a["id"], "b": b["id"]}, frozenset((ref["id"], a["id"], b["id"])),
+                                     swappable=True))
+        if len(out) >= 8 * limit:
+            break
+    return prefer_balance(out, key, limit)
+
+
+def gap_verdict(ga: float, gb: float, cfg) -> str | None:
+    """The gap measure's answer: 'x' when a is clearly nearer, 'y' when b is, SAME when alike, else None."""
+    slack = 0.02 * max(ga, gb, 1.0)  # gaps of touching boxes are 0: compare with a little slack
+    found = compare(gb + slack, ga + slack, cfg.thresholds.distance_ratio, cfg.thresholds.same_ratio)
+    return found[0] if found else None
+
+
+def prefer_balance(candidates: list[Candidate], key: str, limit: int) -> list[Candidate]:
+    """Candidates of each answer kind (a named object, or SAME) in turn, so SAME is the answer about as
+    often as it is offered divided by the options: its text then says nothing about its truth."""
+    same = [c for c in candidates if c.answer == SAME]
+    named = [c for c in candidates if c.answer != SAME]
+    out = []
+    while (same or named) and len(out) < limit:
+        take_same = same and (not named or unit(key, "same", len(out)) < 1 / 3)
+        out.append((same if take_same else named).pop(0))
+    return out
+
+
+def check(q: Check) -> Verdict:
+    ref, a, b = (q.objects[q.args[k]] for k in ("ref", "a", "b"))
+    if set(q.sample["options"]) - {q.text(a["id"]), q.text(b["id"]), SAME}:
+        return False, "distance_option_not_a_candidate", q.sample
+    found = measure(q.view, ref, a, b, q.cfg)
+    if isinstance(found, str):
+        return False, found, q.sample
+    truth = {"x": q.text(a["id"]), "y": q.text(b["id"]), SAME: SAME}[found[0]]
+    return (True, "distance_matches_boxes", q.sample) if q.chosen == truth else (False, "distance_contradicts_boxes", q.sample)
+
+
+PHRASINGS = {
+    "distance": (
+        "Which is closer to the {ref}: the {a} or the {b}?",
+        "Which object is nearer to the {ref}: the {a} or the {b}?",
+        "Measured from the {ref}, which is closer: the {a} or the {b}?",
+    ),
+}
+
+
+CATEGORY = Category(
+    "distance", "dist", 0.0625, {"reference": "ref", "first": "a", "second": "b"},
+    'distance: which of two objects is nearer to a third one (the reference), by box centres and gaps. Options: the two objects '
+    '(and "about the same" when it is). Roles: reference, first, second.',
+    candidates, check, hard=0.5, phrasings=PHRASINGS, compares=True,
+)

@@ -34,6 +34,9 @@ PICTURE_ITSELF_SHARE = 0.5
 # A box over this share of the image, whatever its name, is a close-up's backdrop or the picture itself: larger
 # than anything and everything is "in" it, so relation and size questions neither relate nor compare it.
 FRAME_SHARE = 0.8
+SIGN_KINDS = frozenset({"sign", "poster", "banner", "billboard", "advertisement", "placard"})  # things that carry text and pictures
+ON_SIGN_AREA = 0.5  # a box inside a sign and under this share of its area is on the sign, not in the scene
+SPAN_EXTENT, SPAN_SHARE = 0.9, 0.25  # `spans_picture`: across this share of the width or height, and this share of the area
 
 
 def _kin(objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -75,8 +78,9 @@ class SceneView:
         self.kin = _kin(self.objects)
         self._overlap_cache: dict[str, tuple[float, bool]] = {}
         self.group_boxes = self._group_boxes()
+        self.on_signs = self._on_signs()
         self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"])
-                       and o["id"] not in self.group_boxes and not self.is_the_picture_itself(o)]
+                       and o["id"] not in self.group_boxes and o["id"] not in self.on_signs and not self.is_the_picture_itself(o)]
         self.thing_ids = {o["id"] for o in self.things}
         self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.things}
         found = {o["id"]: self.referring_expression(o) for o in self.things}
@@ -111,6 +115,21 @@ class SceneView:
             if len(inside) >= 2:
                 groups.add(outer["id"])
         return groups
+
+    def _on_signs(self) -> set[str]:
+        """What is drawn or written on a sign, a poster or a banner: a box mostly inside one and much smaller. VG
+        boxes a sign's words and pictures under their own names ("hotel", "pizza", "man" on a poster); none is a
+        thing a person would point at in the scene."""
+        signs = [o for o in self.objects if not SIGN_KINDS.isdisjoint(objecthood.is_a(o["name"]))]
+        return {o["id"] for o in self.objects for sign in signs
+                if o is not sign and SIGN_KINDS.isdisjoint(objecthood.is_a(o["name"]))
+                and contains(sign["bbox"], o["bbox"]) and geo.area(o["bbox"]) < ON_SIGN_AREA * geo.area(sign["bbox"])}
+
+    def spans_picture(self, obj: dict[str, Any]) -> bool:
+        """A box across (nearly) the whole width or height and a large share of the picture: a tablecloth, a counter,
+        a rug or a building front. "Left of the counter" or "the counter's cell" mean little for such a thing."""
+        x1, y1, x2, y2 = obj["bbox"]
+        return max((x2 - x1) / self.width, (y2 - y1) / self.height) >= SPAN_EXTENT and self.share(obj) >= SPAN_SHARE
 
     def rivals(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
         """Other objects a question naming `obj` could also mean: names that overlap, boxes that differ."""
@@ -170,7 +189,7 @@ class SceneView:
         return self.share(obj) >= PICTURE_ITSELF_SHARE and "picture" in objecthood.is_a(obj["name"])
 
     def occlusion(self, obj) -> float:
-        """The largest share of the box covered by one other, non-duplicate box: a rough occlusion risk."""
+        """The largest share of the box covered by one other, non-duplicate, smaller thing: a rough occlusion risk."""
         return self._overlaps(obj)[0]
 
     def name_disputed(self, obj) -> bool:
@@ -190,7 +209,10 @@ class SceneView:
             if not inter:
                 continue
             if iou(o["bbox"], box) < DUPLICATE_IOU:
-                worst = max(worst, inter / area)
+                # Only a smaller thing can hide it: a larger box around it (the street under a car, the wall behind a
+                # picture) is mostly behind it, and stuff is never in front.
+                if geo.area(o["bbox"]) <= area and objecthood.is_thing(o["name"]):
+                    worst = max(worst, inter / area)
             elif not disputed and not objecthood.overlaps(o["name"], obj["name"]):
                 disputed = True
         self._overlap_cache[obj["id"]] = worst, disputed

@@ -332,7 +332,7 @@ def test_vg150_with_embedded_images_builds_end_to_end(tmp_path) -> None:
         buf = io.BytesIO()
         PILImage.new("RGB", (400, 300), (20 * i, 100, 150)).save(buf, format="JPEG")
         objects = [{"id": "man.1", "bbox": [40, 60, 120, 280]}, {"id": "horse.1", "bbox": [30, 150, 220, 290]},
-                   {"id": "tree.1", "bbox": [300, 10, 390, 200]}, {"id": "dog.1", "bbox": [250, 250, 290, 290]}]
+                   {"id": "tree.1", "bbox": [300, 10, 390, 200]}, {"id": "dog.1", "bbox": [310, 250, 350, 290]}]
         rels = [{"subject": "man.1", "predicate": "riding", "object": "horse.1"}, {"subject": "tree.1", "predicate": "behind", "object": "dog.1"},
                 {"subject": "dog.1", "predicate": "near", "object": "tree.1"}]
         rows.append({"image_id": str(100 + i), "image": {"bytes": buf.getvalue(), "path": None},

@@ -6,7 +6,8 @@ from ..english import plural
 from ..hashing import unit, weighted_sample
 from ..lexicon import objecthood
 from ..records import LETTERS
-from ..scene_view import SceneView, distinct
+from .. import geometry as geo
+from ..scene_view import SceneView, contains, distinct
 from .base import ANSWER_KEEP, Candidate, Category, Check, Verdict
 
 # Counting is safe only where annotators box every instance; these they rarely do (a street's cars and windows).
@@ -61,6 +62,12 @@ def not_countable(view: SceneView, name: str, n: int, cfg) -> str | None:
         return "count_overlapping_class_present"  # "how many men?" with a "person" annotated too
     if min(view.share(m) for m in members) < MIN_COUNT_SHARE:
         return "count_instance_too_small"  # small ones are missed
+    members = distinct(members)  # one man boxed again as "guy" is one man
+    if any(a is not b and contains(a["bbox"], b["bbox"]) for a in members for b in members):
+        return "count_instance_inside_another"  # a desk boxed again inside a row of desks, a screen inside a computer
+    touching = sum(any(b is not a and geo.iou(a["bbox"], b["bbox"]) > 0 for b in members) for a in members)
+    if touching * 2 >= len(members):
+        return "count_instances_clustered"  # a bunch of bananas, a stack of plates: annotators box a few and stop
     return None
 
 

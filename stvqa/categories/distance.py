@@ -12,6 +12,13 @@ MAX_REFERENCE_SHARE = 0.1  # the reference of a distance question is a compact t
 # differs by more than this share of the image height, one is nearer the camera (or raised off the ground, a sign
 # on a wall) and "about the same" in the picture is not what a person sees.
 SAME_DISTANCE_LEVEL = 0.15
+# The picture's distances are the scene's only where the three things stand at comparable depth: their boxes' ground
+# lines within this share of the image height (one band of the ground), or one of them so much nearer the reference
+# (FAR_RATIO times) that depth cannot reverse it. Else people judge in the room, not on the screen ("closer to the
+# parking sign": the sign on a pole up the street, the car below it near the camera).
+GROUND_BAND = 0.2
+FAR_RATIO = 3.0
+MAX_CANDIDATE_SHARE = 0.15  # the two compared are compact things too
 
 
 def measure(view: SceneView, ref: dict, a: dict, b: dict, cfg) -> tuple[str, float] | str:
@@ -19,6 +26,8 @@ def measure(view: SceneView, ref: dict, a: dict, b: dict, cfg) -> tuple[str, flo
     the question may not be asked: the one rule of the template generator's candidates and of the gate's check."""
     if view.share(ref) > MAX_REFERENCE_SHARE:
         return "distance_reference_not_compact"  # "closer to the building" means little when the building fills the picture
+    if max(view.share(a), view.share(b)) > MAX_CANDIDATE_SHARE:
+        return "distance_object_not_compact"  # a building is near everything at one end and far at the other
     if not (distinct_things(view, a, ref) and distinct_things(view, b, ref) and distinct_things(view, a, b)):
         return "distance_objects_not_distinct"
     if contains(a["bbox"], b["bbox"]) or contains(b["bbox"], a["bbox"]):
@@ -34,6 +43,9 @@ def measure(view: SceneView, ref: dict, a: dict, b: dict, cfg) -> tuple[str, flo
         return "distance_measures_disagree"
     if found[0] == SAME and abs(a["bbox"][3] - b["bbox"][3]) > SAME_DISTANCE_LEVEL * view.height:
         return "distance_same_at_different_depths"  # a white car "as near the clock" as a sign far off in the picture
+    bottoms = [o["bbox"][3] for o in (ref, a, b)]
+    if max(bottoms) - min(bottoms) > GROUND_BAND * view.height and max(da, db) < FAR_RATIO * max(min(da, db), 1e-9):
+        return "distance_depths_not_comparable"
     return found
 
 
@@ -92,16 +104,17 @@ def check(q: Check) -> Verdict:
 
 PHRASINGS = {
     "distance": (
-        "Which is closer to the {ref}: the {a} or the {b}?",
-        "Which object is nearer to the {ref}: the {a} or the {b}?",
-        "Measured from the {ref}, which is closer: the {a} or the {b}?",
+        "In the picture, which is closer to the {ref}: the {a} or the {b}?",
+        "Which object is nearer to the {ref} in the image: the {a} or the {b}?",
+        "Measured in the picture from the {ref}, which is closer: the {a} or the {b}?",
     ),
 }
 
 
 CATEGORY = Category(
     "distance", "dist", 0.0625, {"reference": "ref", "first": "a", "second": "b"},
-    'distance: which of two objects is nearer to a third one (the reference), by box centres and gaps. Options: the two objects '
-    '(and "about the same" when it is). Roles: reference, first, second.',
+    "distance: which of two objects is nearer to a third one (the reference) in the picture, by box centres and gaps; only for "
+    "compact things at comparable depth (their boxes' bottoms at about one height), or where one is at least three times "
+    'nearer. Say "in the picture". Options: the two objects (and "about the same" when it is). Roles: reference, first, second.',
     candidates, check, hard=0.5, phrasings=PHRASINGS, compares=True,
 )

@@ -65,6 +65,8 @@ def not_askable_relational_no(view: SceneView, cls: str, members: list[dict], re
     another one, unboxed, with a parking meter beside it; and the boxes must refute the relation for every one."""
     if rarely_exhaustive(cls) or rarely_exhaustive(ref["name"]):
         return "existence_no_class_rarely_boxed_one_by_one"
+    if p == "in":
+        return "existence_no_inside_unseen"  # "a clock in the work truck?": what is inside a thing the picture may not show
     if p in CONTAINERS and not all(geo.area(m["bbox"]) < geo.area(ref["bbox"]) for m in members):
         return "existence_no_container_smaller"  # "a parking meter in the clock?": no, but no one would ask
     if sizes.prior_larger(cls, ref["name"]) == cls:

@@ -7,15 +7,19 @@ from ..hashing import permutation
 from ..scene_view import SceneView
 from .base import Candidate, Category, Check, Verdict, slots_of
 
+MIN_CELL_SHARE = 0.4  # of the box inside its centre's cell, unless the centre is DEEP_MARGIN (of the image) inside it
+DEEP_MARGIN = 0.1
+
 
 def candidates(view: SceneView, cfg, key: str, limit: int) -> list[Candidate]:
     out = []
     for a in view.named:
         if view.refers_by[a["id"]] == "position":
             continue
-        cell, margin = geo.grid_cell(a["bbox"], view.width, view.height)
-        if margin < cfg.thresholds.cell_margin:
+        found = locate(view, a, cfg)
+        if isinstance(found, str):
             continue
+        cell, margin = found
         others = [c for c in geo.ALL_CELLS if c != cell]
         distractors = [others[i] for i in permutation(len(others), key, "cells", a["id"])[:3]]
         # Clear when the centre is far from a cell border and the box lies mostly in its cell: a building filling
@@ -26,17 +30,28 @@ def candidates(view: SceneView, cfg, key: str, limit: int) -> list[Candidate]:
     return out[:limit]
 
 
+def locate(view: SceneView, a: dict, cfg) -> tuple[str, float] | str:
+    """The cell of the thing's box centre and the centre's distance from the cell's borders, or why the question may
+    not be asked: the one rule of the candidates and of the check. A box that lies mostly outside its centre's cell
+    is asked about only when that centre sits deep inside the cell and the box does not span the picture: a horse
+    across two cells with its centre near their border is "bottom" to some and "bottom-right" to others."""
+    cell, margin = geo.grid_cell(a["bbox"], view.width, view.height)
+    if margin < cfg.thresholds.cell_margin:
+        return "cell_unclear"
+    if geo.share_in_cell(a["bbox"], cell, view.width, view.height) < MIN_CELL_SHARE and (margin < DEEP_MARGIN or view.spans_picture(a)):
+        return "cell_box_spans_cells"
+    return cell, margin
+
+
 def check(q: Check) -> Verdict:
     if set(q.sample["options"]) - set(geo.ALL_CELLS):
         return False, "cell_option_not_a_cell", q.sample
     if q.by_position("a"):
         return False, "cell_named_by_position", q.sample
-    cell, margin = geo.grid_cell(q.objects[q.args["a"]]["bbox"], q.scene["width"], q.scene["height"])
-    if q.chosen != cell:
-        return False, "cell_contradicts_box", q.sample
-    if margin < q.cfg.thresholds.cell_margin:
-        return False, "cell_unclear", q.sample
-    return True, "cell_matches_box", q.sample
+    found = locate(q.view, q.objects[q.args["a"]], q.cfg)
+    if isinstance(found, str):
+        return False, found, q.sample
+    return (True, "cell_matches_box", q.sample) if q.chosen == found[0] else (False, "cell_contradicts_box", q.sample)
 
 
 PHRASINGS = {

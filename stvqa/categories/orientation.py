@@ -13,6 +13,8 @@ AXES = {"left": "horizontal", "right": "horizontal", "above": "vertical", "below
 def candidates(view: SceneView, cfg, key: str, limit: int) -> list[Candidate]:
     out = []
     for a, b in pairs(view, by_position=False):  # "the chair on the left" would give a left/right answer away
+        if view.spans_picture(a) or view.spans_picture(b):
+            continue
         if unit(key, "orientation-order", a["id"], b["id"]) < 0.5:
             a, b = b, a
         for axis, order, extent, labels in (("horizontal", geo.horizontal_order, view.width, ("left", "right")),
@@ -33,6 +35,8 @@ def check(q: Check) -> Verdict:
         return False, "orientation_options_not_one_axis", q.sample
     if q.by_position("a", "b"):
         return False, "orientation_named_by_position", q.sample
+    if q.view.spans_picture(q.objects[q.args["a"]]) or q.view.spans_picture(q.objects[q.args["b"]]):
+        return False, "orientation_object_spans_picture", q.sample  # left of a counter across the whole picture?
     a, b = q.objects[q.args["a"]]["bbox"], q.objects[q.args["b"]]["bbox"]
     if axis == "vertical":
         truth = geo.vertical_order(a, b, q.scene["height"], q.cfg.thresholds.position_margin)

@@ -13,6 +13,8 @@ from .base import ANSWER_KEEP, Candidate, Category, Check, Verdict, slots_of
 
 OPTIONS = 3  # answer and distractors; two where no two false options exclude each other
 ROLES = {"subject": "a", "reference": "b"}
+DEPTH_ANSWERS = frozenset({"in front of", "behind"})
+SUPPORT = frozenset({"on", "in", "under", "above"})  # clear even of a surface across the whole picture ("the cup on the counter")
 
 
 def asked_triples(view: SceneView, kind: str, key: str):
@@ -41,17 +43,11 @@ def triple_candidates(view: SceneView, category: str, kind: str, limit: int, key
     fill the frame."""
     out, seen = [], set()
     for s, answer, o in asked_triples(view, kind, key):
-        if s["id"] not in view.phrase or o["id"] not in view.phrase or objecthood.canonical(s["name"]) == objecthood.canonical(o["name"]):
-            continue
-        if subjects is not None and subjects.isdisjoint(objecthood.is_a(s["name"])):
-            continue  # not a kind of these (`subjects`: reach asks people and animals only)
-        if (s["id"], o["id"], answer) in seen:
+        if s["id"] not in view.phrase or o["id"] not in view.phrase or (s["id"], o["id"], answer) in seen:
             continue
         seen.add((s["id"], o["id"], answer))
-        if view.fills_frame(s) or view.fills_frame(o):
+        if triple_problem(view, s, o, answer, category, subjects):
             continue
-        if predicates.refuted_by_boxes(answer, s["bbox"], o["bbox"], view.width, view.height):
-            continue  # the annotation contradicts its own boxes
         pool = [predicates.phrase(p) for p in distractor_pool(view, s, o, answer)]
         if not pool or unit(key, "keep", s["id"], o["id"]) >= ANSWER_KEEP.get(answer, 1.0):
             continue
@@ -66,6 +62,27 @@ def triple_candidates(view: SceneView, category: str, kind: str, limit: int, key
                              frozenset((s["id"], o["id"]))))
     out.sort(key=lambda c: (-sum(view.salience[x["id"]] for x in c.involved), c.args["a"], c.args["b"], c.answer))
     return out[:limit]
+
+
+def triple_problem(view: SceneView, s: dict, o: dict, answer: str, category: str, subjects: frozenset[str] | None) -> str | None:
+    """Why (s, answer, o) may not be asked, or None: the one rule of the candidates and of the check."""
+    if objecthood.canonical(s["name"]) == objecthood.canonical(o["name"]):
+        return f"{category}_same_kind"
+    if subjects is not None and subjects.isdisjoint(objecthood.is_a(s["name"])):
+        return f"{category}_subject_not_a_person_or_animal"  # `subjects`: reach asks people and animals only
+    if view.fills_frame(s) or view.fills_frame(o):
+        return f"{category}_object_fills_frame"
+    if view.spans_picture(o) and answer not in SUPPORT and answer in predicates.answer_vocabulary("spatial"):
+        return f"{category}_reference_spans_picture"  # "next to" or "left of" a tablecloth across the picture: of half of it
+    if predicates.refuted_by_boxes(answer, s["bbox"], o["bbox"], view.width, view.height):
+        return f"{category}_refuted_by_boxes"  # the annotation contradicts its own boxes
+    if answer in DEPTH_ANSWERS and not _overlap_horizontally(s["bbox"], o["bbox"]):
+        return f"{category}_depth_of_things_side_by_side"  # "the man in front of the meter", a step to its side: beside, to a viewer
+    return None
+
+
+def _overlap_horizontally(a, b) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0])
 
 
 def distractor_pool(view: SceneView, s: dict, o: dict, answer: str) -> list[str]:
@@ -97,22 +114,15 @@ def check_triple(q: Check, category: str, kind: str, subjects: frozenset[str] | 
     side by side the side the boxes show) and not refuted by the boxes; every other option is a predicate of the
     category's kind false for the pair (`predicates.distractors`), and no two options could both be true: options
     that break this are left out (`<category>_options_trimmed`, a correction) while one distractor remains. The
-    pair follows the candidates' rules: two kinds of thing, neither filling the frame (reach: a person or an
-    animal doing something)."""
+    pair follows the candidates' rules (`triple_problem`)."""
     s, o = q.objects[q.args["a"]], q.objects[q.args["b"]]
-    if objecthood.canonical(s["name"]) == objecthood.canonical(o["name"]):
-        return False, f"{category}_same_kind", q.sample
-    if subjects is not None and subjects.isdisjoint(objecthood.is_a(s["name"])):
-        return False, f"{category}_subject_not_a_person_or_animal", q.sample
-    if q.view.fills_frame(s) or q.view.fills_frame(o):
-        return False, f"{category}_object_fills_frame", q.sample
     answer = predicates.canonical(q.chosen)
     if answer is None or answer not in predicates.answer_vocabulary(kind):
         return False, f"{category}_answer_not_{kind}", q.sample
     if answer not in q.view.true_of_pair(s, o):
         return False, f"{category}_not_in_graph", q.sample
-    if predicates.refuted_by_boxes(answer, s["bbox"], o["bbox"], q.view.width, q.view.height):
-        return False, f"{category}_refuted_by_boxes", q.sample  # the annotation contradicts its own boxes
+    if problem := triple_problem(q.view, s, o, answer, category, subjects):
+        return False, problem, q.sample
     pool = distractor_pool(q.view, s, o, answer)
     kept, trimmed = [q.chosen], False
     for option in q.sample["options"]:

@@ -7,7 +7,6 @@ from ..lexicon import sizes
 from ..scene_view import SceneView
 from .base import SAME, Candidate, Category, Check, Verdict, compare, pairs, slots_of
 
-MAX_WINNER_OCCLUSION = 0.5  # size compares box areas: apparent size only where the larger box is mostly visible
 
 
 def candidates(view: SceneView, cfg, key: str, limit: int) -> list[Candidate]:
@@ -46,8 +45,9 @@ def measure(view: SceneView, a: dict, b: dict, cfg) -> tuple[str, float] | str:
         return "size_unclear"
     if found[0] == SAME:
         return "size_about_the_same_not_asked"
-    if view.occlusion(a if found[0] == "x" else b) > MAX_WINNER_OCCLUSION:
-        return "size_larger_one_occluded"  # the larger box is largely covered by another: its visible part may be the smaller
+    big, small = sorted((geo.area(a["bbox"]), geo.area(b["bbox"])), reverse=True)
+    if (1 - view.occlusion(a if found[0] == "x" else b)) * big < cfg.thresholds.size_ratio * small:
+        return "size_larger_one_occluded"  # the larger box is partly covered by another: its visible part may not be larger
     return found
 
 

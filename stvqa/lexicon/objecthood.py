@@ -19,7 +19,7 @@ import yaml
 
 from stvqa.names import lemma, normalize_text, words
 
-KINDS = ("thing", "stuff", "region", "part", "body_part", "clothing", "text", "abstraction")
+KINDS = ("thing", "stuff", "region", "part", "body_part", "clothing", "text", "venue", "abstraction")
 
 # Leading counts and determiners say how many, not what: "two men" is about men, "one person" about a person.
 _QUANTIFIERS = frozenset("a an the one two three four five six seven eight nine ten some several many few".split())

@@ -229,7 +229,10 @@ def balance_priors(samples: list[dict[str, Any]], seed: int, max_excess: float) 
 
 def debias_options(samples: list[dict[str, Any]], seed: int, max_excess: float) -> tuple[list[dict], list[dict]]:
     """Questions a known prior answers thinned, distractors re-drawn, give-aways thinned, and distractors
-    re-drawn for what is left: (kept, dropped)."""
+    re-drawn for what is left: (kept, dropped). `max_excess` 1 thins nothing (no rate is above chance + 1): the
+    distractors are only re-drawn."""
+    if max_excess >= 1:
+        return redraw_distractors(samples, seed)
     balanced, prior_decided = balance_priors(samples, seed, max_excess)
     drawn, no_distractors = redraw_distractors(balanced, seed)
     kept, thinned = thin_giveaways(drawn, seed, max_excess)

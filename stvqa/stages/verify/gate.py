@@ -83,6 +83,8 @@ def _kind_of(oid: str, view: SceneView) -> str:
     obj = view.by_id[oid]
     if oid in view.group_boxes:
         return "group_box"
+    if oid in view.on_signs:
+        return "on_sign"  # the words or a picture on a sign
     if view.is_the_picture_itself(obj):
         return "picture_itself"
     kind = objecthood.kind(obj["name"])

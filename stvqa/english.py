@@ -16,6 +16,7 @@ _VOWEL_SOUND_EXCEPTIONS = {"uniform": "a", "unicorn": "a", "university": "a", "u
                            "one": "a", "hour": "an", "honest": "an", "herb": "an", "european": "a", "urinal": "a"}
 
 
+@lru_cache(maxsize=1 << 16)
 def printable_name(name: str) -> bool:
     """A name a question can use as it stands ("keys on board white.", free-text phrases and "one person" cannot)."""
     return bool(_CLEAN_NAME.fullmatch(name)) and objecthood.source_of(name) in ("file", "head") and not objecthood.counted(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from functools import cached_property, partial
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .focus import object_salience
@@ -23,6 +24,7 @@ MAX_THINGS = 16  # pairwise categories look at the most salient things only: bou
 REFERRING_ATTRIBUTES = frozenset(
     "white black brown green blue grey red yellow silver orange beige pink tan gold purple wooden metal plastic glass".split()
 )
+ATTRIBUTE_MAX_SHARE = 0.1  # a colour or material picks out a compact thing; a building front or a street has several
 _SAME_ATTRIBUTE = {"gray": "grey", "wood": "wooden", "metallic": "metal"}
 DUPLICATE_IOU = 0.5  # two boxes this alike are one object annotated twice ("man" and "guy")
 # Relations that name one of several alike things ("the cup on the table"): ones the boxes can rule out for every
@@ -82,17 +84,25 @@ class SceneView:
         self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"])
                        and o["id"] not in self.group_boxes and o["id"] not in self.on_signs and not self.is_the_picture_itself(o)]
         self.thing_ids = {o["id"] for o in self.things}
-        self.salience = {o["id"]: object_salience(o, self.width, self.height) for o in self.things}
-        found = {o["id"]: self.referring_expression(o) for o in self.things}
-        self.phrase = {oid: f[0] for oid, f in found.items() if f}  # id -> how a question names the object
-        self.refers_by = {oid: f[1] for oid, f in found.items() if f}  # id -> name, attribute, position or relation
-        self.anchor = {oid: f[2] for oid, f in found.items() if f and f[2]}  # id -> the table of "the cup on the table"
-        ranked = sorted((o for o in self.things if o["id"] in self.phrase), key=lambda o: (-self.salience[o["id"]], o["id"]))
-        self.named = ranked[:MAX_THINGS]
+        # Worked out on first use: the gate reads the phrases of the few things a question names, generation all.
+        self._expressions: dict[str, tuple[str, str, str | None] | None] = {}
+        self.phrase = _Expressions(self, 0)  # id -> how a question names the object
+        self.refers_by = _Expressions(self, 1)  # id -> name, attribute, position or relation
+        self.anchor = _Expressions(self, 2)  # id -> the table of "the cup on the table"
         self.predicates: dict[tuple[str, str], list[str]] = defaultdict(list)
         for r in scene["relationships"]:
             self.predicates[(r["subject"], r["object"])].append(r["predicate"])
         self.names_present = {o["name"] for o in self.objects}
+
+    @cached_property
+    def salience(self) -> dict[str, float]:
+        return {o["id"]: object_salience(o, self.width, self.height) for o in self.things}
+
+    @cached_property
+    def named(self) -> list[dict[str, Any]]:
+        """The things a question may name on their own (a phrase picks each out), most salient first, at most MAX_THINGS."""
+        ranked = sorted((o for o in self.things if o["id"] in self.phrase), key=lambda o: (-self.salience[o["id"]], o["id"]))
+        return ranked[:MAX_THINGS]
 
     @cached_property
     def related_to_present(self) -> frozenset[str]:
@@ -116,14 +126,20 @@ class SceneView:
                 groups.add(outer["id"])
         return groups
 
+    def expression(self, oid: str) -> tuple[str, str, str | None] | None:
+        """`referring_expression` of a thing, once; None for what is no thing."""
+        if oid not in self._expressions:
+            self._expressions[oid] = self.referring_expression(self.by_id[oid]) if oid in self.thing_ids else None
+        return self._expressions[oid]
+
     def _on_signs(self) -> set[str]:
         """What is drawn or written on a sign, a poster or a banner: a box mostly inside one and much smaller. VG
         boxes a sign's words and pictures under their own names ("hotel", "pizza", "man" on a poster); none is a
         thing a person would point at in the scene."""
         signs = [o for o in self.objects if not SIGN_KINDS.isdisjoint(objecthood.is_a(o["name"]))]
-        return {o["id"] for o in self.objects for sign in signs
-                if o is not sign and SIGN_KINDS.isdisjoint(objecthood.is_a(o["name"]))
-                and contains(sign["bbox"], o["bbox"]) and geo.area(o["bbox"]) < ON_SIGN_AREA * geo.area(sign["bbox"])}
+        return {o["id"] for sign in signs for o in self.objects
+                if o is not sign and contains(sign["bbox"], o["bbox"]) and geo.area(o["bbox"]) < ON_SIGN_AREA * geo.area(sign["bbox"])
+                and SIGN_KINDS.isdisjoint(objecthood.is_a(o["name"]))}
 
     def spans_picture(self, obj: dict[str, Any]) -> bool:
         """A box across (nearly) the whole width or height and a large share of the picture: a tablecloth, a counter,
@@ -146,6 +162,8 @@ class SceneView:
         return self._by_attribute(obj, rivals) or self._by_position(obj, rivals) or self._by_relation(obj, rivals)
 
     def _by_attribute(self, obj, rivals) -> tuple[str, str, None] | None:
+        if self.share(obj) > ATTRIBUTE_MAX_SHARE:
+            return None  # "the orange building": a large thing has many colours, and a neighbour may look more orange
         own = _attributes(obj)
         others = set().union(*(_attributes(r) for r in rivals))
         unique = sorted(own - others)
@@ -229,6 +247,25 @@ class SceneView:
         for o in self.things:
             classes[objecthood.canonical(o["name"])].append(o)
         return Counter({name: len(distinct(members)) for name, members in classes.items()})
+
+
+class _Expressions(Mapping):
+    """One field of the things' referring expressions (phrase, how it was found, anchor), as a read-only mapping."""
+
+    def __init__(self, view: SceneView, field: int) -> None:
+        self.view, self.field = view, field
+
+    def __getitem__(self, oid: str) -> str:
+        found = self.view.expression(oid) if oid in self.view.by_id else None
+        if found is None or found[self.field] is None:
+            raise KeyError(oid)
+        return found[self.field]
+
+    def __iter__(self) -> Iterator[str]:
+        return (o["id"] for o in self.view.things if o["id"] in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def distinct(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:

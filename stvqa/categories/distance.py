@@ -23,27 +23,45 @@ MAX_CANDIDATE_SHARE = 0.15  # the two compared are compact things too
 
 def measure(view: SceneView, ref: dict, a: dict, b: dict, cfg) -> tuple[str, float] | str:
     """Which of a and b is nearer the reference in the picture ('x' for a, 'y' for b, SAME) and how clearly, or why
-    the question may not be asked: the one rule of the template generator's candidates and of the gate's check."""
+    the question may not be asked: the one rule of the template generator's candidates and of the gate's check
+    (`from_reference` for each object, two distinct things, then `compared`)."""
     if view.share(ref) > MAX_REFERENCE_SHARE:
         return "distance_reference_not_compact"  # "closer to the building" means little when the building fills the picture
-    if max(view.share(a), view.share(b)) > MAX_CANDIDATE_SHARE:
-        return "distance_object_not_compact"  # a building is near everything at one end and far at the other
-    if not (distinct_things(view, a, ref) and distinct_things(view, b, ref) and distinct_things(view, a, b)):
+    near_a, near_b = from_reference(view, ref, a), from_reference(view, ref, b)
+    for found in (near_a, near_b):
+        if isinstance(found, str):
+            return found
+    if not distinct_things(view, a, b):
         return "distance_objects_not_distinct"
-    if contains(a["bbox"], b["bbox"]) or contains(b["bbox"], a["bbox"]):
-        return "distance_one_inside_the_other"  # "the building or the sign on it?": one is part of the other's place
-    (da, ga), (db, gb) = ((geo.centre_distance(ref["bbox"], o["bbox"]), geo.gap(ref["bbox"], o["bbox"])) for o in (a, b))
-    if ga <= 0 or gb <= 0:
+    return compared(view, ref, a, b, near_a, near_b, cfg)
+
+
+def from_reference(view: SceneView, ref: dict, o: dict) -> tuple[float, float] | str:
+    """(centre distance, gap) of an object from the reference, or why it may not be one of the two compared."""
+    if view.share(o) > MAX_CANDIDATE_SHARE:
+        return "distance_object_not_compact"  # a building is near everything at one end and far at the other
+    if not distinct_things(view, o, ref):
+        return "distance_objects_not_distinct"
+    gap = geo.gap(ref["bbox"], o["bbox"])
+    if gap <= 0:
         return "distance_object_touches_reference"  # neither closer nor farther in any way a person would agree on
+    return geo.centre_distance(ref["bbox"], o["bbox"]), gap
+
+
+def compared(view: SceneView, ref: dict, a: dict, b: dict, near_a: tuple[float, float], near_b: tuple[float, float], cfg) -> tuple[str, float] | str:
+    """`measure` for two distinct things that may each be compared (`from_reference`); the cheapest tests first."""
+    (da, ga), (db, gb) = near_a, near_b
     found = compare(db, da, cfg.thresholds.distance_ratio, cfg.thresholds.same_ratio)  # the nearer one wins: compare reversed
     if found is None:
         return "distance_unclear"
+    if contains(a["bbox"], b["bbox"]) or contains(b["bbox"], a["bbox"]):
+        return "distance_one_inside_the_other"  # "the building or the sign on it?": one is part of the other's place
     # People judge nearness by the gaps between objects as well as by their middles: ask only where both agree.
     if found[0] != gap_verdict(ga, gb, cfg):
         return "distance_measures_disagree"
     if found[0] == SAME and abs(a["bbox"][3] - b["bbox"][3]) > SAME_DISTANCE_LEVEL * view.height:
         return "distance_same_at_different_depths"  # a white car "as near the clock" as a sign far off in the picture
-    bottoms = [o["bbox"][3] for o in (ref, a, b)]
+    bottoms = (ref["bbox"][3], a["bbox"][3], b["bbox"][3])
     if max(bottoms) - min(bottoms) > GROUND_BAND * view.height and max(da, db) < FAR_RATIO * max(min(da, db), 1e-9):
         return "distance_depths_not_comparable"
     return found
@@ -52,13 +70,17 @@ def measure(view: SceneView, ref: dict, a: dict, b: dict, cfg) -> tuple[str, flo
 def candidates(view: SceneView, cfg, key: str, limit: int) -> list[Candidate]:
     out = []
     named = view.named
+    apart = {(x["id"], y["id"]): distinct_things(view, x, y) for i, x in enumerate(named) for y in named[i + 1 :]}
     for ref in named:
         if view.share(ref) > MAX_REFERENCE_SHARE:
             continue
-        others = [o for o in named if o is not ref]
+        near = {o["id"]: from_reference(view, ref, o) for o in named if o is not ref}
+        others = [o for o in named if o is not ref and not isinstance(near[o["id"]], str)]
         for i, a in enumerate(others):
             for b in others[i + 1 :]:
-                found = measure(view, ref, a, b, cfg)
+                if not apart[(a["id"], b["id"])]:
+                    continue
+                found = compared(view, ref, a, b, near[a["id"]], near[b["id"]], cfg)
                 if isinstance(found, str):
                     continue
                 verdict, clarity = found

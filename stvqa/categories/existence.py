@@ -16,7 +16,24 @@ from .count import instances, rarely_exhaustive
 
 RELATIONAL_PREDICATES = ("on", "under", "above", "next to", "in")  # the boxes can refute each: a "no" is checkable
 RELATIONAL_SHARE = 0.3  # of existence questions, asked about a thing in relation to another when the image allows
-CONTAINERS = ("on", "in", "under")  # asked as "no" only of things smaller than the reference, as a person would ask
+CONTAINERS = ("on", "in", "under")
+CORNER_SHARE, EDGE = 0.05, 0.01  # a box this small in a corner of the frame (two edges within 1%): mostly outside the picture  # asked as "no" only of things smaller than the reference, as a person would ask
+
+
+def not_askable_present(view: SceneView, name: str) -> str | None:
+    """Why "Is there a <name>?" may not be answered "yes", or None: the one rule of the candidates and of the check."""
+    members = view.instances(name)
+    if any(m["id"] not in view.thing_ids for m in members):
+        return "existence_object_not_a_thing"  # "Is there a sky?", or a group box of the class
+    if all(view.share(m) < CORNER_SHARE and _borders_touched(view, m["bbox"]) >= 2 for m in members):
+        return "existence_yes_barely_in_picture"  # a corner of a bench at the frame's edge: is that a bench?
+    return None
+
+
+def _borders_touched(view: SceneView, box) -> int:
+    x1, y1, x2, y2 = box
+    edge_x, edge_y = EDGE * view.width, EDGE * view.height
+    return (x1 <= edge_x) + (y1 <= edge_y) + (x2 >= view.width - edge_x) + (y2 >= view.height - edge_y)
 
 
 def not_askable_absent(view: SceneView, name: str) -> str | None:
@@ -38,18 +55,24 @@ def relational_facts(view: SceneView, answer: str) -> list[tuple]:
     facts = []
     classes = [(cls, view.instances(cls)) for cls in sorted(view.class_counts())]
     classes = [(cls, members) for cls, members in classes if all(m["id"] in view.thing_ids for m in members)]
+    if answer == "no":  # what `not_askable_relational_no` refuses for any predicate, skipped before the pairs
+        classes = [(cls, members) for cls, members in classes if not rarely_exhaustive(cls)]
     for ref in view.named:
+        if answer == "no" and rarely_exhaustive(ref["name"]):
+            continue
         for cls, members in classes:
             if objecthood.overlaps(cls, ref["name"]):
                 continue
             said = [_stated(view, m["id"], ref["id"]) for m in members]
             if answer == "yes" and not any(said):
                 continue
+            if answer == "no" and _pair_problem(cls, ref) is not None:
+                continue
             for p in RELATIONAL_PREDICATES:
                 stated = [m for m, ps in zip(members, said) if p in ps]
                 if answer == "yes" and stated and not any(_refuted(view, p, m, ref) for m in stated):
                     facts.append((cls, p, ref, stated))
-                elif answer == "no" and not stated and not_askable_relational_no(view, cls, members, ref, p) is None:
+                elif answer == "no" and not stated and _predicate_problem(view, members, ref, p) is None:
                     facts.append((cls, p, ref, members))  # "a truck on the man" is no, but says so by itself
     return facts
 
@@ -63,14 +86,22 @@ def not_askable_relational_no(view: SceneView, cls: str, members: list[dict], re
     of the check. A "no" needs every such thing boxed and the reference to be the only one of its kind: neither may
     be of a kind annotators rarely box one by one (a street's signs, poles and windows), or "the sign" may be
     another one, unboxed, with a parking meter beside it; and the boxes must refute the relation for every one."""
+    return _pair_problem(cls, ref) or _predicate_problem(view, members, ref, p)
+
+
+def _pair_problem(cls: str, ref: dict) -> str | None:
     if rarely_exhaustive(cls) or rarely_exhaustive(ref["name"]):
         return "existence_no_class_rarely_boxed_one_by_one"
+    if sizes.prior_larger(cls, ref["name"]) == cls:
+        return "existence_no_typically_larger"  # "a work truck above the clock?"
+    return None
+
+
+def _predicate_problem(view: SceneView, members: list[dict], ref: dict, p: str) -> str | None:
     if p == "in":
         return "existence_no_inside_unseen"  # "a clock in the work truck?": what is inside a thing the picture may not show
     if p in CONTAINERS and not all(geo.area(m["bbox"]) < geo.area(ref["bbox"]) for m in members):
-        return "existence_no_container_smaller"  # "a parking meter in the clock?": no, but no one would ask
-    if sizes.prior_larger(cls, ref["name"]) == cls:
-        return "existence_no_typically_larger"  # "a work truck above the clock?"
+        return "existence_no_container_smaller"  # "a parking meter on the clock?": no, but no one would ask
     if not all(_refuted(view, p, m, ref) for m in members):
         return "existence_relation_not_refuted"
     return None
@@ -101,7 +132,7 @@ def candidates(view: SceneView, cfg, key: str, limit: int) -> list[Candidate]:
     in relation to another (`relational_existence`)."""
     vocabulary = settings.vocabulary()
     present = {objecthood.canonical(n) for n in view.names_present}
-    yes = sorted({c for c in present if c in vocabulary and all(o["id"] in view.thing_ids for o in view.instances(c))})
+    yes = sorted({c for c in present if c in vocabulary and not_askable_present(view, c) is None})
     no = [n for n in vocabulary if not_askable_absent(view, n) is None]
     out, facts = [], {}
     for i in range(limit):
@@ -166,11 +197,10 @@ def check(q: Check) -> Verdict:
             return None, "unverifiable_existence_relation_not_identified", q.sample
         return _check_relational(q, name, predicate)
     if q.chosen == "yes":
-        members = [o for o in q.scene["objects"] if objecthood.canonical(o["name"]) == objecthood.canonical(name)]
-        if not members:
+        if not q.view.instances(name):
             return False, "existence_contradicts_graph", q.sample
-        if any(m["id"] not in q.view.thing_ids for m in members):
-            return False, "existence_object_not_a_thing", q.sample  # "Is there a sky?", or a group box of the class
+        if problem := not_askable_present(q.view, name):
+            return False, problem, q.sample
         return True, "existence_matches_graph", q.sample
     if any(objecthood.overlaps(name, o["name"]) for o in q.scene["objects"]):
         return False, "existence_no_but_related_present", q.sample  # "no street" beside an annotated road

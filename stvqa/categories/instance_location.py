@@ -7,7 +7,8 @@ from ..hashing import permutation
 from ..scene_view import SceneView
 from .base import Candidate, Category, Check, Verdict, slots_of
 
-MIN_CELL_SHARE = 0.4  # of the box inside its centre's cell, unless the centre is DEEP_MARGIN (of the image) inside it
+MAX_EXTENT = 2 / 3  # of the image's width or height: a longer box reaches into three columns or rows
+MIN_CELL_SHARE = 0.5  # of the box inside its centre's cell, unless the centre is DEEP_MARGIN (of the image) inside it
 DEEP_MARGIN = 0.1
 
 
@@ -32,14 +33,17 @@ def candidates(view: SceneView, cfg, key: str, limit: int) -> list[Candidate]:
 
 def locate(view: SceneView, a: dict, cfg) -> tuple[str, float] | str:
     """The cell of the thing's box centre and the centre's distance from the cell's borders, or why the question may
-    not be asked: the one rule of the candidates and of the check. A box that lies mostly outside its centre's cell
-    is asked about only when that centre sits deep inside the cell and the box does not span the picture: a horse
+    not be asked: the one rule of the candidates and of the check. Not of a box across all three columns or rows,
+    and a box that lies half outside its centre's cell only when that centre sits deep inside the cell: a horse
     across two cells with its centre near their border is "bottom" to some and "bottom-right" to others."""
     cell, margin = geo.grid_cell(a["bbox"], view.width, view.height)
     if margin < cfg.thresholds.cell_margin:
         return "cell_unclear"
-    if geo.share_in_cell(a["bbox"], cell, view.width, view.height) < MIN_CELL_SHARE and (margin < DEEP_MARGIN or view.spans_picture(a)):
-        return "cell_box_spans_cells"
+    x1, y1, x2, y2 = a["bbox"]
+    if max((x2 - x1) / view.width, (y2 - y1) / view.height) > MAX_EXTENT:
+        return "cell_box_spans_cells"  # a fence across the bottom row: "bottom", "bottom-left", "bottom-right"
+    if geo.share_in_cell(a["bbox"], cell, view.width, view.height) < MIN_CELL_SHARE and margin < DEEP_MARGIN:
+        return "cell_box_mostly_elsewhere"
     return cell, margin
 
 

@@ -177,6 +177,7 @@ def is_group_name(name: str) -> bool:
     return (head in lex.collective and not listed) or _singular(head) != head
 
 
+@lru_cache(maxsize=1 << 16)
 def is_thing(name: str) -> bool:
     """A countable object a question may name and count: kind `thing` and not a plural or collective name."""
     return kind(name) == "thing" and not is_group_name(name)

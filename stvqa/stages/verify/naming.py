@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 from ...focus import _spans
 from ...lexicon import objecthood
@@ -37,18 +38,16 @@ def mentions(text: str, view: SceneView) -> list[Mention]:
     """The mentions of objects of the scene in `text`, in the order they appear."""
     words = lemma_phrase(text)
     present = set(words)
-    forms: list[tuple[tuple[str, ...], str, frozenset[str], bool]] = []
+    names = [f for f in _name_forms(view) if present.issuperset(f[0])]
+    # A phrase holds its object's name ("the white chair", "the chair on the left"): only those names' phrases.
+    named = {oid for _, _, ids, _ in names for oid in ids}
     by_phrase: dict[str, set[str]] = {}
-    for o in view.objects:
-        phrase = view.phrase.get(o["id"])
-        if phrase and phrase != o["name"]:
-            by_phrase.setdefault(phrase, set()).add(o["id"])  # one thing boxed twice has its phrase twice
-    forms += [(lemma_phrase(phrase), phrase, frozenset(ids), True) for phrase, ids in by_phrase.items()]
-    for o in view.objects:
-        kin = frozenset(k["id"] for k in view.kin[o["name"]])  # the objects whose names overlap: SceneView.rivals
-        for form in _forms_of(o["name"]):
-            forms.append((lemma_phrase(form), form, kin, False))
-    forms = [f for f in dict.fromkeys(forms) if f[0] and present.issuperset(f[0])]
+    for oid in sorted(named):
+        phrase = view.phrase.get(oid)
+        if phrase and phrase != view.by_id[oid]["name"]:
+            by_phrase.setdefault(phrase, set()).add(oid)  # one thing boxed twice has its phrase twice
+    forms = [(lemma_phrase(phrase), phrase, frozenset(ids), True) for phrase, ids in by_phrase.items()]
+    forms = [f for f in forms if present.issuperset(f[0])] + names
     forms.sort(key=lambda f: (-len(f[0]), not f[3], f[1]))
     claimed: set[int] = set()
     found = []
@@ -58,6 +57,21 @@ def mentions(text: str, view: SceneView) -> list[Mention]:
                 claimed.update(span)
                 found.append(Mention(span.start, form, ids, is_phrase))
     return sorted(found, key=lambda m: m.start)
+
+
+_NAME_FORMS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _name_forms(view: SceneView) -> list[tuple[tuple[str, ...], str, frozenset[str], bool]]:
+    """(lemmas, form, the objects it may mean, False) for every name, plural and synonym of the scene's objects:
+    the objects whose names overlap (`SceneView.rivals`'s kin). Once per scene, for all its questions."""
+    if view not in _NAME_FORMS:
+        forms = []
+        for o in view.objects:
+            kin = frozenset(k["id"] for k in view.kin[o["name"]])
+            forms += [(lemma_phrase(form), form, kin, False) for form in _forms_of(o["name"])]
+        _NAME_FORMS[view] = [f for f in dict.fromkeys(forms) if f[0]]
+    return _NAME_FORMS[view]
 
 
 def one_object(mention: Mention, view: SceneView) -> str | None:

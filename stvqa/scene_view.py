@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from functools import cached_property, partial
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
 from .focus import object_salience
@@ -41,21 +41,53 @@ ON_SIGN_AREA = 0.5  # a box inside a sign and under this share of its area is on
 SPAN_EXTENT, SPAN_SHARE = 0.9, 0.25  # `spans_picture`: across this share of the width or height, and this share of the area
 
 
-def _kin(objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """name -> the objects whose names overlap it (`objecthood.overlaps`), itself included; found through
-    canonical names, so the work grows with the objects, not with the pairs of names."""
-    by_canon: dict[str, list[dict]] = defaultdict(list)
-    canon, reach = {}, {}
-    for o in objects:
-        name = o["name"]
-        if name not in canon:
-            canon[name], reach[name] = objecthood.canonical(name), objecthood.related_canonicals(name)
-        by_canon[canon[name]].append(o)
-    reverse: dict[str, set[str]] = defaultdict(set)
-    for name, related in reach.items():
-        for c in related:
-            reverse[c].add(canon[name])
-    return {name: [o for c in sorted(reach[name] | reverse[canon[name]]) for o in by_canon.get(c, ())] for name in canon}
+class _Kin(Mapping):
+    """name -> the objects whose names overlap it (`objecthood.overlaps`), itself included, worked out per name on
+    first use (the gate looks at the few names of one question); found through canonical names, so the work grows
+    with the objects, not with the pairs of names."""
+
+    def __init__(self, objects: list[dict[str, Any]]) -> None:
+        self._by_canon: dict[str, list[dict]] = defaultdict(list)
+        self._canon: dict[str, str] = {}
+        self._reach: dict[str, frozenset[str]] = {}
+        for o in objects:
+            name = o["name"]
+            if name not in self._canon:
+                self._canon[name], self._reach[name] = objecthood.canonical(name), objecthood.related_canonicals(name)
+            self._by_canon[self._canon[name]].append(o)
+        self._found: dict[str, list[dict[str, Any]]] = {}
+
+    def __getitem__(self, name: str) -> list[dict[str, Any]]:
+        if name not in self._found:
+            canon = self._canon[name]
+            related = (self._reach[name] & self._by_canon.keys()) | {self._canon[n] for n, r in self._reach.items() if canon in r}
+            self._found[name] = [o for c in sorted(related) for o in self._by_canon[c]]
+        return self._found[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._canon)
+
+    def __len__(self) -> int:
+        return len(self._canon)
+
+
+class _ThingIds(Set):
+    """The ids of the objects a question may name (`SceneView.is_thing`), each decided on first use."""
+
+    def __init__(self, view: SceneView) -> None:
+        self.view, self._known = view, {}
+
+    def __contains__(self, oid: object) -> bool:
+        if oid not in self._known:
+            obj = self.view.by_id.get(oid)
+            self._known[oid] = obj is not None and self.view.is_thing(obj)
+        return self._known[oid]
+
+    def __iter__(self) -> Iterator[str]:
+        return (o["id"] for o in self.view.things)
+
+    def __len__(self) -> int:
+        return len(self.view.things)
 
 
 def _intersection(a, b) -> float:
@@ -65,8 +97,13 @@ def _intersection(a, b) -> float:
 
 
 def contains(outer, inner, share: float = 0.8) -> bool:
-    """At least `share` of the inner box lies inside the outer box."""
-    return _intersection(outer, inner) >= share * geo.area(inner) > 0
+    """At least `share` of the inner box lies inside the outer box. Called for many pairs of every scene: most
+    fail on the x axis, tested first."""
+    ix = (outer[2] if outer[2] < inner[2] else inner[2]) - (outer[0] if outer[0] > inner[0] else inner[0])
+    if ix <= 0:
+        return False
+    iy = (outer[3] if outer[3] < inner[3] else inner[3]) - (outer[1] if outer[1] > inner[1] else inner[1])
+    return iy > 0 and ix * iy >= share * (inner[2] - inner[0]) * (inner[3] - inner[1])
 
 
 class SceneView:
@@ -77,14 +114,10 @@ class SceneView:
         self.width, self.height = scene["width"], scene["height"]
         self.objects = scene["objects"]
         self.by_id = {o["id"]: o for o in self.objects}
-        self.kin = _kin(self.objects)
+        # Worked out on first use: the gate looks at the few things a question names, generation at all.
+        self.kin = _Kin(self.objects)
         self._overlap_cache: dict[str, tuple[float, bool]] = {}
-        self.group_boxes = self._group_boxes()
-        self.on_signs = self._on_signs()
-        self.things = [o for o in self.objects if printable_name(o["name"]) and objecthood.is_thing(o["name"])
-                       and o["id"] not in self.group_boxes and o["id"] not in self.on_signs and not self.is_the_picture_itself(o)]
-        self.thing_ids = {o["id"] for o in self.things}
-        # Worked out on first use: the gate reads the phrases of the few things a question names, generation all.
+        self.thing_ids = _ThingIds(self)
         self._expressions: dict[str, tuple[str, str, str | None] | None] = {}
         self.phrase = _Expressions(self, 0)  # id -> how a question names the object
         self.refers_by = _Expressions(self, 1)  # id -> name, attribute, position or relation
@@ -114,17 +147,26 @@ class SceneView:
         """The settings (street, home, ...) the image's things belong to (`stvqa/lexicon/settings.yaml`)."""
         return settings.scene_settings(self.names_present)
 
-    def _group_boxes(self) -> set[str]:
-        """Boxes around several objects of the same kind ("tree.4" around trees 1-3), and plural names."""
-        groups = {o["id"] for o in self.objects if objecthood.is_group_name(o["name"])}
-        for outer in self.objects:
-            kin = self.kin[outer["name"]]
-            if len(kin) < 3:
-                continue  # a group box needs two others of its kind
-            inside = [o for o in kin if o is not outer and contains(outer["bbox"], o["bbox"]) and iou(outer["bbox"], o["bbox"]) < DUPLICATE_IOU]
-            if len(inside) >= 2:
-                groups.add(outer["id"])
-        return groups
+    @cached_property
+    def things(self) -> list[dict[str, Any]]:
+        """The objects a question may name, in the scene's order (`is_thing`)."""
+        return [o for o in self.objects if o["id"] in self.thing_ids]
+
+    def is_thing(self, obj: dict[str, Any]) -> bool:
+        """A thing a question may name: of a thing's name, not a group box, not on a sign, not the picture itself."""
+        return (bool(printable_name(obj["name"])) and objecthood.is_thing(obj["name"]) and not self.is_group_box(obj)
+                and not self.is_on_sign(obj) and not self.is_the_picture_itself(obj))
+
+    def is_group_box(self, obj: dict[str, Any]) -> bool:
+        """A box around several objects of the same kind ("tree.4" around trees 1-3), or a plural name."""
+        if objecthood.is_group_name(obj["name"]):
+            return True
+        kin = self.kin[obj["name"]]
+        if len(kin) < 3:
+            return False  # a group box needs two others of its kind
+        box = obj["bbox"]
+        inside = [o for o in kin if o is not obj and contains(box, o["bbox"]) and iou(box, o["bbox"]) < DUPLICATE_IOU]
+        return len(inside) >= 2
 
     def expression(self, oid: str) -> tuple[str, str, str | None] | None:
         """`referring_expression` of a thing, once; None for what is no thing."""
@@ -132,14 +174,18 @@ class SceneView:
             self._expressions[oid] = self.referring_expression(self.by_id[oid]) if oid in self.thing_ids else None
         return self._expressions[oid]
 
-    def _on_signs(self) -> set[str]:
-        """What is drawn or written on a sign, a poster or a banner: a box mostly inside one and much smaller. VG
-        boxes a sign's words and pictures under their own names ("hotel", "pizza", "man" on a poster); none is a
-        thing a person would point at in the scene."""
-        signs = [o for o in self.objects if not SIGN_KINDS.isdisjoint(objecthood.is_a(o["name"]))]
-        return {o["id"] for sign in signs for o in self.objects
-                if o is not sign and contains(sign["bbox"], o["bbox"]) and geo.area(o["bbox"]) < ON_SIGN_AREA * geo.area(sign["bbox"])
-                and SIGN_KINDS.isdisjoint(objecthood.is_a(o["name"]))}
+    @cached_property
+    def _signs(self) -> list[dict[str, Any]]:
+        return [o for o in self.objects if not SIGN_KINDS.isdisjoint(objecthood.is_a(o["name"]))]
+
+    def is_on_sign(self, obj: dict[str, Any]) -> bool:
+        """Drawn or written on a sign, a poster or a banner: a box mostly inside one and much smaller. VG boxes a
+        sign's words and pictures under their own names ("hotel", "pizza", "man" on a poster); none is a thing a
+        person would point at in the scene."""
+        if not self._signs or not SIGN_KINDS.isdisjoint(objecthood.is_a(obj["name"])):
+            return False
+        box = obj["bbox"]
+        return any(contains(sign["bbox"], box) and geo.area(box) < ON_SIGN_AREA * geo.area(sign["bbox"]) for sign in self._signs)
 
     def spans_picture(self, obj: dict[str, Any]) -> bool:
         """A box across (nearly) the whole width or height and a large share of the picture: a tablecloth, a counter,
@@ -157,7 +203,7 @@ class SceneView:
         rivals = self.rivals(obj)
         if not rivals:
             return obj["name"], "name", None
-        if any(objecthood.canonical(r["name"]) != objecthood.canonical(obj["name"]) or r["id"] in self.group_boxes for r in rivals):
+        if any(objecthood.canonical(r["name"]) != objecthood.canonical(obj["name"]) or self.is_group_box(r) for r in rivals):
             return None  # "the person" beside a separate "man", or beside a group box: no phrase is safe
         return self._by_attribute(obj, rivals) or self._by_position(obj, rivals) or self._by_relation(obj, rivals)
 

@@ -81,9 +81,9 @@ def gate(sample: dict[str, Any], scene: dict[str, Any], view: SceneView, cfg: An
 def _kind_of(oid: str, view: SceneView) -> str:
     """What an object is that a question may not be about (`object_not_a_thing` and its kinds)."""
     obj = view.by_id[oid]
-    if oid in view.group_boxes:
+    if view.is_group_box(obj):
         return "group_box"
-    if oid in view.on_signs:
+    if view.is_on_sign(obj):
         return "on_sign"  # the words or a picture on a sign
     if view.is_the_picture_itself(obj):
         return "picture_itself"

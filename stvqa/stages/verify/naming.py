@@ -38,7 +38,8 @@ def mentions(text: str, view: SceneView) -> list[Mention]:
     """The mentions of objects of the scene in `text`, in the order they appear."""
     words = lemma_phrase(text)
     present = set(words)
-    names = [f for f in _name_forms(view) if present.issuperset(f[0])]
+    names = list(dict.fromkeys((lemmas, form, _kin_ids(view, name), False) for lemmas, form, name in _name_forms(view)
+                               if present.issuperset(lemmas)))
     # A phrase holds its object's name ("the white chair", "the chair on the left"): only those names' phrases.
     named = {oid for _, _, ids, _ in names for oid in ids}
     by_phrase: dict[str, set[str]] = {}
@@ -62,16 +63,18 @@ def mentions(text: str, view: SceneView) -> list[Mention]:
 _NAME_FORMS: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def _name_forms(view: SceneView) -> list[tuple[tuple[str, ...], str, frozenset[str], bool]]:
-    """(lemmas, form, the objects it may mean, False) for every name, plural and synonym of the scene's objects:
-    the objects whose names overlap (`SceneView.rivals`'s kin). Once per scene, for all its questions."""
+def _name_forms(view: SceneView) -> list[tuple[tuple[str, ...], str, str]]:
+    """(lemmas, form, the object name it is a form of) for every name, plural and synonym of the scene's objects.
+    Once per scene, for all its questions."""
     if view not in _NAME_FORMS:
-        forms = []
-        for o in view.objects:
-            kin = frozenset(k["id"] for k in view.kin[o["name"]])
-            forms += [(lemma_phrase(form), form, kin, False) for form in _forms_of(o["name"])]
+        forms = [(lemma_phrase(form), form, name) for name in view.kin for form in _forms_of(name)]
         _NAME_FORMS[view] = [f for f in dict.fromkeys(forms) if f[0]]
     return _NAME_FORMS[view]
+
+
+def _kin_ids(view: SceneView, name: str) -> frozenset[str]:
+    """The objects a form of `name` may mean: those whose names overlap it (`SceneView.rivals`'s kin)."""
+    return frozenset(k["id"] for k in view.kin[name])
 
 
 def one_object(mention: Mention, view: SceneView) -> str | None:

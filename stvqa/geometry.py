@@ -10,9 +10,12 @@ ALL_CELLS = tuple(cell for row in GRID_CELLS for cell in row)
 
 def iou(a, b) -> float:
     """Intersection over union of two boxes (x1, y1, x2, y2)."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
+    # Conditional expressions, not min/max: called for every pair of boxes of every scene, most not overlapping.
+    iw = (a[2] if a[2] < b[2] else b[2]) - (a[0] if a[0] > b[0] else b[0])
+    if iw <= 0:
+        return 0.0
+    ih = (a[3] if a[3] < b[3] else b[3]) - (a[1] if a[1] > b[1] else b[1])
+    if ih <= 0:
         return 0.0
     inter = iw * ih
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
@@ -20,7 +23,8 @@ def iou(a, b) -> float:
 
 
 def area(box) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+    w, h = box[2] - box[0], box[3] - box[1]
+    return w * h if w > 0 and h > 0 else 0.0
 
 
 def centre(box) -> tuple[float, float]:

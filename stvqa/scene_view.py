@@ -78,10 +78,12 @@ class _ThingIds(Set):
         self.view, self._known = view, {}
 
     def __contains__(self, oid: object) -> bool:
-        if oid not in self._known:
+        try:
+            return self._known[oid]
+        except KeyError:
             obj = self.view.by_id.get(oid)
-            self._known[oid] = obj is not None and self.view.is_thing(obj)
-        return self._known[oid]
+            found = self._known[oid] = obj is not None and self.view.is_thing(obj)
+            return found
 
     def __iter__(self) -> Iterator[str]:
         return (o["id"] for o in self.view.things)
@@ -170,9 +172,11 @@ class SceneView:
 
     def expression(self, oid: str) -> tuple[str, str, str | None] | None:
         """`referring_expression` of a thing, once; None for what is no thing."""
-        if oid not in self._expressions:
-            self._expressions[oid] = self.referring_expression(self.by_id[oid]) if oid in self.thing_ids else None
-        return self._expressions[oid]
+        try:
+            return self._expressions[oid]
+        except KeyError:
+            found = self._expressions[oid] = self.referring_expression(self.by_id[oid]) if oid in self.thing_ids else None
+            return found
 
     @cached_property
     def _signs(self) -> list[dict[str, Any]]:
@@ -303,7 +307,7 @@ class _Expressions(Mapping):
 
     def __getitem__(self, oid: str) -> str:
         found = self.view.expression(oid) if oid in self.view.by_id else None
-        if found is None or found[self.field] is None:
+        if found is None or found[self.field] is None:  # absent, or no thing: KeyError, as `in` and `.get` expect
             raise KeyError(oid)
         return found[self.field]
 

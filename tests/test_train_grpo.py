@@ -103,7 +103,7 @@ def test_overrides_reach_trl_and_the_saved_recipe(sample, tmp_path) -> None:
     args = __import__("torch").load(out / "training_args.bin", weights_only=False)
     assert (args.max_steps, args.beta, args.max_completion_length, args.learning_rate) == (1, 0.02, 8, 1e-3)
     recipe = yaml.safe_load((out / "stvqa_recipe.yaml").read_text())
-    assert recipe["reward_config"] == {"gating": False} and recipe["beta"] == 0.02
+    assert recipe["reward_config"] == {"gating": False, "strict_answer": True} and recipe["beta"] == 0.02  # one key changed
     steps = [h for h in json.loads((out / "train_log.json").read_text()) if "loss" in h]
     assert len(steps) == 1 and steps[0]["completions/max_length"] <= 8
 
@@ -135,6 +135,15 @@ def test_eval_reports_accuracy_per_category_rewards_and_format_failures(smoke, s
     for category in report["by_category"]:
         assert category in result.output
     assert "format failures" in result.output and str(report_path) in result.output
+
+
+def test_eval_generates_as_long_as_training_allows_by_default(smoke, sample, tmp_path) -> None:
+    out, _, _ = smoke
+    report_path = tmp_path / "report.json"
+    result = invoke("eval", str(out), str(sample), "--limit", "2", "--out", str(report_path))
+    assert result.exit_code == 0, result.output
+    saved = yaml.safe_load((out / "stvqa_recipe.yaml").read_text())
+    assert json.loads(report_path.read_text())["max_new_tokens"] == saved["max_completion_length"] == 24  # the smoke recipe's
 
 
 def test_eval_scores_the_ground_truth_as_perfect(smoke, sample, monkeypatch) -> None:
@@ -214,3 +223,22 @@ def test_train_needs_a_dataset_with_the_columns(tmp_path, sample) -> None:
 def test_eval_of_a_missing_model_says_so(sample) -> None:
     result = invoke("eval", "runs/no-such-model", str(sample))
     assert result.exit_code == 1 and "error: model path runs/no-such-model does not exist" in result.output
+
+
+@pytest.mark.parametrize("flag", ["--use-vllm", "use_vllm=true"])
+def test_smoke_refuses_vllm_instead_of_dropping_it(tmp_path, flag) -> None:
+    out = tmp_path / "smoke"
+    result = invoke("train", "--smoke", flag, "--output-dir", str(out))
+    assert result.exit_code == 1 and "--smoke runs on CPU" in result.output and "Traceback" not in result.output, result.output
+    assert not out.exists()
+
+
+def test_training_evaluates_on_the_val_split_before_and_during_training(sample, tmp_path) -> None:
+    """The recipe's validation (eval_split val, eval_on_start, eval_steps) reaches TRL: eval rewards per step."""
+    out = tmp_path / "with-eval"
+    result = invoke("train", str(sample), "--smoke", "--output-dir", str(out), "eval_strategy=steps", "eval_steps=1",
+                    "eval_on_start=true", "max_eval_samples=4", "per_device_eval_batch_size=4", "log_completions=true")
+    assert result.exit_code == 0, result.output
+    evals = [h for h in json.loads((out / "train_log.json").read_text()) if "eval_reward" in h]
+    assert [h["step"] for h in evals] == [0, 1, 2]  # before the first update, then after each
+    assert all("eval_rewards/spatial_reward/mean" in h for h in evals)

@@ -24,9 +24,28 @@ def test_spatialthinker_recipe_is_the_papers_setup() -> None:
     assert (recipe.min_pixels, recipe.max_pixels) == (262144, 4194304)
     trl = recipe.trl
     assert (trl["num_generations"], trl["beta"], trl["learning_rate"], trl["temperature"]) == (8, 0.01, 1e-6, 1.0)
-    assert (trl["max_completion_length"], trl["max_steps"]) == (2048, 75)
+    assert trl["max_completion_length"] == 2048 and (trl["loss_type"], trl["scale_rewards"]) == ("dapo", "group")
+    assert recipe.reward_config["strict_answer"] is True and recipe.lora_learning_rate == 1e-5
+    assert (trl["eval_strategy"], trl["eval_steps"], trl["eval_on_start"], trl["log_completions"]) == ("steps", 40, True, True)
     assert reward_config(recipe).weights == {"format": 0.1, "count": 0.2, "accuracy": 0.5, "spatial": 0.2}
     assert [f.__name__ for f in reward_funcs(recipe)] == ["format_reward", "count_reward", "accuracy_reward", "spatial_reward"]
+
+
+@needs_trl
+@pytest.mark.parametrize("name", ["grpo_spatialthinker", "grpo_vanilla"])
+def test_a_recipe_step_is_the_papers_step(name, tmp_path) -> None:
+    """The reference: 75 steps of 512 prompts x 8 rollouts (rollout_batch_size), each 4 updates of 128 prompts
+    (global_batch_size), one pass. TRL's own arithmetic on the recipe, for the 4 GPUs the recipe is written for."""
+    from trl import GRPOConfig
+
+    recipe = load_recipe(name)
+    trl = {k: v for k, v in recipe.trl.items() if not k.startswith("eval") and k != "per_device_eval_batch_size"}
+    args = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, **trl)  # one process here: per-process sizes
+    gpus, n = 4, args.num_generations
+    per_update = args.per_device_train_batch_size * gpus * args.gradient_accumulation_steps
+    updates_per_rollout = args.generation_batch_size // (args.per_device_train_batch_size * args.gradient_accumulation_steps)
+    assert (per_update // n, updates_per_rollout * per_update // n, updates_per_rollout) == (128, 512, 4)
+    assert args.num_iterations == 1 and args.max_steps == 75 * updates_per_rollout
 
 
 def test_vanilla_recipe_is_the_papers_baseline() -> None:
@@ -45,7 +64,7 @@ def test_overrides_parse_yaml_values_and_reach_every_key() -> None:
                                                  "max_pixels=1003520"])
     assert (recipe.trl["beta"], recipe.trl["max_steps"], recipe.lora, recipe.model) == (0.02, 10, True, "Qwen/Qwen2.5-VL-3B-Instruct")
     assert recipe.rewards == ("format", "accuracy") and recipe.reward_weights == (0.3, 0.7)
-    assert recipe.reward_config == {"gating": False} and recipe.max_pixels == 1003520
+    assert recipe.reward_config == {"gating": False, "strict_answer": True} and recipe.max_pixels == 1003520
     assert load_recipe("grpo_spatialthinker").trl["beta"] == 0.01  # the file itself is untouched
 
 

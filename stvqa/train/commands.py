@@ -20,8 +20,11 @@ def split_arguments(dataset: str | None, overrides: list[str]) -> tuple[str | No
 def run_train(dataset: str | None, overrides: list[str], recipe_name: str, output_dir: Path | None, *, smoke: bool = False,
               resume: bool = False, overwrite: bool = False, quiet: bool = False, flags: dict[str, Any] | None = None) -> TrainResult:
     dataset, overrides = split_arguments(dataset, overrides)
-    recipe = with_fields(load_recipe(recipe_name), **(flags or {}))
-    recipe = apply_overrides(recipe, overrides)
+    base = load_recipe(recipe_name)
+    recipe = apply_overrides(with_fields(base, **(flags or {})), overrides)
+    if smoke and ((flags or {}).get("use_vllm") or apply_overrides(with_fields(base, use_vllm=False), overrides).use_vllm):
+        raise ConfigError("--smoke runs on CPU with HF generation and cannot use vLLM",
+                          "Drop --use-vllm (or use_vllm=true) for the smoke run; use it with a dataset on a GPU machine.")
     resume_path = recipe.trl.pop("resume_from_checkpoint", None)
     output_dir = (output_dir or Path("runs") / f"train-{'smoke' if smoke else recipe.name}").expanduser()
     if not smoke:

@@ -1,10 +1,10 @@
 """An exported dataset (local folder, Parquet file or Hub id) -> the columns TRL's GRPOTrainer reads.
 
 **Coordinate convention.** A box is `[x1, y1, x2, y2]` in pixels of the image the model is shown, and the prompt
-says that image's size (`Image size: (W x H)`). That image is the one stored in the dataset; when a recipe's
-`min_pixels`/`max_pixels` make training resize it, the ground-truth boxes, `image_width`/`image_height` and
-the prompt are rescaled with it, so the three always agree. (The model's processor then only rounds the size to
-its patch grid, which these bounds keep within a few pixels.)
+says that image's size (`Image size: (W x H)`). That size is `frame.model_frame`'s: the recipe's
+`min_pixels`/`max_pixels` and, for the Qwen2-VL family, the vision encoder's grid. The stored image is resized to
+exactly it, and the ground-truth boxes, `image_width`/`image_height` and the prompt with it, so the three always
+agree and the processor (given the same bounds, `frame.apply_bounds`) resizes nothing.
 
 Columns produced: `prompt` (conversational, from the recipe's prompt file), `image` (one image), `image_width`,
 `image_height`, `scene` and `solution` (the ground truth the rewards read), plus the dataset's other columns.
@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
-from ..images import fit_size, image_size, resize
+from ..images import image_size, resize
 from ..stages.export.parquet import scale_scene
 from ..resources import resource_path
+from .frame import model_frame
 
 MAKE_IT = "Build one with `stvqa build --out RUN` (it writes RUN/dataset) or `stvqa export RUN --out DIR`."
 _SPLIT_ALIASES = {"val": ("val", "validation"), "validation": ("validation", "val"), "test": ("test",), "train": ("train",)}
@@ -118,8 +119,10 @@ def check_columns(columns: list[str], source: str) -> None:
         raise DataError(f"dataset {source} lacks the columns {'; '.join(missing)}", MAKE_IT + " Exports with --no-images cannot train.")
 
 
-def prepare(ds, prompt_file: str, min_pixels: int, max_pixels: int, max_samples: int | None = None, source: str = "dataset"):
-    """The columns GRPOTrainer reads (see the module docstring), images fitted into [min_pixels, max_pixels]."""
+def prepare(ds, prompt_file: str, min_pixels: int, max_pixels: int, max_samples: int | None = None, source: str = "dataset",
+            grid: int | None = None):
+    """The columns GRPOTrainer reads (see the module docstring), each image resized to the frame the model sees:
+    within [min_pixels, max_pixels] and on the vision encoder's `grid` (`frame.grid_of(processor)`), if it has one."""
     from datasets import Image, List, Sequence
 
     check_columns(ds.column_names, source)
@@ -134,11 +137,14 @@ def prepare(ds, prompt_file: str, min_pixels: int, max_pixels: int, max_samples:
     has_size = {"image_width", "image_height"} <= set(ds.column_names)
 
     def row_columns(row: dict[str, Any]) -> dict[str, Any]:
-        cell = row[column][0] if is_list else row[column]
+        if is_list and len(row[column] or ()) > 1:
+            raise DataError(f"a row of {source} has {len(row[column])} images; training and eval show the model one image per question",
+                            "Keep one image per row (the first, if it is the one the question is about), or export with stvqa.")
+        cell = row[column][0] if is_list and row[column] else None if is_list else row[column]
         if not cell or not cell.get("bytes"):
             raise DataError(f"a row of {source} has no image", MAKE_IT + " Exports with --no-images cannot train.")
         width, height = (row["image_width"], row["image_height"]) if has_size else image_size(cell["bytes"])
-        size = fit_size(width, height, max_pixels=max_pixels, min_pixels=min_pixels)
+        size = model_frame(width, height, min_pixels, max_pixels, grid)
         if size != (width, height):
             cell = {"bytes": resized(cell["bytes"], size), "path": None}
         if row.get("scene") is not None and row.get("solution") is not None:

@@ -27,14 +27,16 @@ class EvalConfig:
     split: str = field(default="val", metadata={"help": "Split to evaluate (val and validation are the same)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate the first N rows only."})
     batch_size: int = field(default=8, metadata={"help": "Prompts generated at once."})
-    max_new_tokens: int = field(default=1024, metadata={"help": "Longest completion (greedy decoding)."})
+    max_new_tokens: int | None = field(default=None, metadata={
+        "help": "Longest completion (greedy decoding); default: the recipe's max_completion_length, as in training."})
     examples: int = field(default=3, metadata={"help": "Completions kept in the report as examples."})
 
     def __post_init__(self) -> None:
         if self.limit is not None:
             check_range("--limit", self.limit, 1)
         check_range("--batch-size", self.batch_size, 1)
-        check_range("--max-new-tokens", self.max_new_tokens, 1)
+        if self.max_new_tokens is not None:
+            check_range("--max-new-tokens", self.max_new_tokens, 1)
         check_range("--examples", self.examples, 0)
 
 
@@ -47,6 +49,13 @@ def eval_recipe(model: str, recipe: str | None) -> TrainRecipe:
     else:
         path = find_recipe("grpo_spatialthinker")
     return recipe_from_dict(yaml.safe_load(path.read_text()) or {}, path.stem)
+
+
+def completion_length(recipe: TrainRecipe) -> int:
+    """The longest completion training allows: a shorter limit in eval cuts answers training would have scored."""
+    from trl import GRPOConfig
+
+    return int(recipe.trl.get("max_completion_length") or GRPOConfig.max_completion_length)
 
 
 def _batches(n: int, size: int):
@@ -73,14 +82,17 @@ def generate(model: Any, processor: Any, rows: list[dict[str, Any]], max_new_tok
 def evaluate(model_name: str, dataset: str, cfg: EvalConfig = EvalConfig(), recipe: str | None = None, progress=None,
              quiet: bool = False) -> dict[str, Any]:
     from .data import load_split, prepare
-    from .models import load_for_eval, resolve_model, set_pixel_bounds, tame_libraries
+    from .frame import apply_bounds, grid_of
+    from .models import load_for_eval, resolve_model, tame_libraries
 
     resolve_model(model_name)  # a missing model is reported before the dataset or anything else loads
     tame_libraries(quiet)
     rec = eval_recipe(model_name, recipe)
-    data = prepare(load_split(dataset, cfg.split), rec.prompt_file, rec.min_pixels, rec.max_pixels, cfg.limit, source=dataset)
+    split = load_split(dataset, cfg.split)
     model, processor, _ = load_for_eval(model_name)
-    set_pixel_bounds(processor, rec.min_pixels, rec.max_pixels)
+    apply_bounds(processor, rec.min_pixels, rec.max_pixels)
+    data = prepare(split, rec.prompt_file, rec.min_pixels, rec.max_pixels, cfg.limit, source=dataset, grid=grid_of(processor))
+    max_new_tokens = cfg.max_new_tokens or completion_length(rec)
     scorer = SpatialThinkerReward("overall", reward_config(rec))
     # Accuracy is whether the answer is right, whatever the format (the reward's accuracy is 0 without format).
     answers = SpatialThinkerReward("accuracy", reward_config(rec).replace(gating=False, count_weight=0.0, spatial_weight=0.0))
@@ -91,7 +103,7 @@ def evaluate(model_name: str, dataset: str, cfg: EvalConfig = EvalConfig(), reci
     for batch in _batches(len(data), cfg.batch_size):
         rows = [data[i] for i in batch]
         start = time.perf_counter()
-        texts, n = generate(model, processor, rows, cfg.max_new_tokens)
+        texts, n = generate(model, processor, rows, max_new_tokens)
         gen_seconds += time.perf_counter() - start
         tokens += n
         completions += texts
@@ -104,6 +116,7 @@ def evaluate(model_name: str, dataset: str, cfg: EvalConfig = EvalConfig(), reci
         task.close()
     categories = data["category"] if "category" in data.column_names else ["all"] * len(data)
     report = {"model": model_name, "dataset": dataset, "split": cfg.split, "rows": len(scores), "recipe": rec.name,
+              "max_new_tokens": max_new_tokens, "frame_bounds": [rec.min_pixels, rec.max_pixels],
               **summary(scores), "generated_tokens": tokens, "generation_seconds": round(gen_seconds, 3),
               "tokens_per_second": round(tokens / gen_seconds, 1) if gen_seconds else None}
     by_category: dict[str, list[dict[str, float]]] = defaultdict(list)

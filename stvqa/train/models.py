@@ -120,14 +120,6 @@ def load_processor(path: str, model_path: str | None = None):
     return AutoProcessor.from_pretrained(path)
 
 
-def set_pixel_bounds(processor: Any, min_pixels: int, max_pixels: int) -> None:
-    """The processor resizes within the same bounds as the data (so it only rounds to its patch grid)."""
-    image_processor = getattr(processor, "image_processor", None)
-    if image_processor is not None and isinstance(getattr(image_processor, "size", None), dict):
-        if {"shortest_edge", "longest_edge"} <= set(image_processor.size):
-            image_processor.size = {"shortest_edge": min_pixels, "longest_edge": max_pixels}
-
-
 def load_for_eval(name: str) -> tuple[Any, Any, str]:
     """(model in eval mode on the best device, processor, the folder or id the processor came from).
     A LoRA folder is merged into its base model."""

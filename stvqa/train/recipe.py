@@ -40,6 +40,9 @@ class TrainRecipe:
         "help": "Prompt template ({width}, {height}, {question}): a file in prompts/ or a path."})
     train_split: str = field(default="train", metadata={"help": "Split of the dataset to train on."})
     max_samples: int | None = field(default=None, metadata={"help": "Train on the first N rows only."})
+    eval_split: str | None = field(default="val", metadata={
+        "help": "Split TRL evaluates on (eval_strategy, eval_steps, eval_on_start); none: no evaluation while training."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Evaluate on the first N rows of eval_split only."})
     min_pixels: int = field(default=262_144, metadata={"help": "Images smaller than this are enlarged (boxes and the prompt's size follow)."})
     max_pixels: int = field(default=4_194_304, metadata={"help": "Images larger than this are downsized (boxes and the prompt's size follow)."})
     lora: bool = field(default=False, metadata={"flag": "--lora", "help": "Train a LoRA adapter instead of all weights (peft)."})
@@ -47,6 +50,8 @@ class TrainRecipe:
     lora_alpha: int = field(default=32, metadata={"help": "LoRA alpha."})
     lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
     lora_target_modules: str | tuple[str, ...] = field(default="all-linear", metadata={"help": "Modules LoRA adapts."})
+    lora_learning_rate: float = field(default=1e-5, metadata={
+        "help": "Learning rate with lora (replaces learning_rate): an adapter needs a larger one than full weights."})
     gradient_checkpointing: bool = field(default=True, metadata={"help": "Recompute activations in the backward pass (less memory)."})
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; none = on when a GPU is present."})
     use_vllm: bool = field(default=False, metadata={"flag": "--use-vllm", "help": "Generate completions with vLLM (needs a GPU and `pip install vllm`)."})
@@ -68,8 +73,9 @@ class TrainRecipe:
         for target in self.report_targets:
             if target not in REPORT_TARGETS:
                 raise ConfigError(f"report_to {target!r} is not known", f"Choose none or some of: {', '.join(REPORT_TARGETS)}.")
-        if self.max_samples is not None:
-            check_range("max_samples", self.max_samples, 1)
+        for key in ("max_samples", "max_eval_samples"):
+            if getattr(self, key) is not None:
+                check_range(key, getattr(self, key), 1)
 
     @property
     def report_targets(self) -> list[str]:

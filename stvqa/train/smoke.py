@@ -18,6 +18,8 @@ SMOKE_OVERRIDES = {
     "max_completion_length": 24, "min_pixels": 28 * 28, "max_pixels": SMOKE_PIXELS, "max_samples": 16,
     "gradient_checkpointing": False, "bf16": False, "use_vllm": False, "report_to": "none",
     "logging_steps": 1, "save_strategy": "no", "dataloader_num_workers": 0,
+    # One update per rollout and no evaluation: seconds, not minutes (eval_strategy=steps turns it on again).
+    "steps_per_generation": 1, "eval_strategy": "no", "eval_on_start": False, "log_completions": False,
 }
 
 

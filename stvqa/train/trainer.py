@@ -14,7 +14,8 @@ from typing import Any
 
 from ..errors import ConfigError, DataError
 from .data import check_source, load_split, prepare
-from .models import check_devices, check_report_to, load_processor, resolve_model, set_pixel_bounds, tame_libraries
+from .frame import apply_bounds, check_vllm_bounds, grid_of
+from .models import check_devices, check_report_to, load_processor, resolve_model, tame_libraries
 from .recipe import RECIPE_FILE, TrainRecipe, check_trl_keys, save_recipe
 from .rewards import reward_funcs
 
@@ -68,7 +69,10 @@ def grpo_config(recipe: TrainRecipe, output_dir: Path, bf16: bool, quiet: bool =
         "remove_unused_columns": False,  # the rewards read the ground-truth columns
         **({"disable_tqdm": True} if quiet else {}),
         **recipe.trl,
+        **({"learning_rate": recipe.lora_learning_rate} if recipe.lora else {}),
     }
+    if not recipe.eval_split:
+        kwargs.update(eval_strategy="no", eval_on_start=False)
     try:
         return GRPOConfig(**kwargs)
     except (ValueError, TypeError) as exc:
@@ -101,11 +105,17 @@ def train(dataset: str, recipe: TrainRecipe, output_dir: Path, resume: bool | st
     from trl import GRPOTrainer
 
     processor = load_processor(model)
-    set_pixel_bounds(processor, recipe.min_pixels, recipe.max_pixels)
+    if recipe.use_vllm:
+        check_vllm_bounds(processor, recipe.min_pixels, recipe.max_pixels)
+    apply_bounds(processor, recipe.min_pixels, recipe.max_pixels)
     data = prepare(load_split(dataset, recipe.train_split), recipe.prompt_file, recipe.min_pixels, recipe.max_pixels,
-                   recipe.max_samples, source=dataset)
+                   recipe.max_samples, source=dataset, grid=grid_of(processor))
+    evaluation = None
+    if args.eval_strategy != "no" or args.eval_on_start:
+        evaluation = prepare(load_split(dataset, recipe.eval_split), recipe.prompt_file, recipe.min_pixels, recipe.max_pixels,
+                             recipe.max_eval_samples, source=dataset, grid=grid_of(processor))
     try:
-        trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=data, processing_class=processor,
+        trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=data, eval_dataset=evaluation, processing_class=processor,
                               peft_config=lora_config(recipe) if recipe.lora else None)
     except ValueError as exc:
         raise ConfigError(f"TRL refused the recipe: {exc}", "Change the recipe value it names (key=value on the command line).") from None

@@ -48,6 +48,7 @@ REASON_HINTS = {
     "image_size_unknown": "Image sizes come from image_data.json or the image files; put one of them into --data-dir.",
     "record_without_image_id": "The scene-graph records carry no image id; check that --source matches the files.",
     "outside_shard": "No image falls into this --shard; with few images use fewer shards.",
+    "image_excluded": "Every image is listed in --exclude-images; check the file (vg:ID or coco:ID per line).",
     "llm_request_failed": "The LLM endpoint did not answer; check it is up, then build again: answered requests come from the cache.",
     "llm_max_cost_reached": "--max-cost was reached before anything was kept; raise it and build again (answered requests come from the cache).",
     "llm_bad_request": "The endpoint refused the requests as malformed; check --model, --max-tokens and the server's log.",

@@ -75,7 +75,7 @@ def find_alias_files(data_dir: Path) -> tuple[Path | None, Path | None]:
 
 
 def canonical_batches(records: Iterable[Any], scene_of: Callable[[Any], RawScene], source: str, aliases: AliasMap, cfg, stats: Counter,
-                      advance: Callable[[int], None] | None = None) -> Iterator[pa.RecordBatch]:
+                      advance: Callable[[int], None] | None = None, excluded: frozenset[str] = frozenset()) -> Iterator[pa.RecordBatch]:
     """Normalise, select (shard, limit) and validate scenes (`cfg` is a `LoadConfig`), as Arrow batches of
     `SCENES_SCHEMA` in the records' order; every drop is counted in `stats`, and `advance(1)` is called for every
     record read. A second record of an image id already read is dropped (`record_repeated_image_id`): one image,
@@ -90,6 +90,8 @@ def canonical_batches(records: Iterable[Any], scene_of: Callable[[Any], RawScene
             image_id = record_id(record)
             if shard and not shard.contains(image_id):
                 yield index, "outside_shard", image_id
+            elif image_id in excluded:
+                yield index, "image_excluded", image_id  # --exclude-images: a benchmark's image
             elif image_id in seen:
                 yield index, "record_repeated_image_id", image_id
             else:

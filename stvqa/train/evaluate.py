@@ -144,3 +144,43 @@ def summary(scores: list[dict[str, float]]) -> dict[str, Any]:
     return {"rows": n, "accuracy": mean("answer_right"),
             "format_failure_rate": round(sum(s["format"] == 0.0 for s in scores) / n, 4) if n else None,
             "rewards": {key: mean(key) for key in ("overall", *COMPONENTS)}}
+
+
+def evaluate_benchmark(model_name: str, name: str, cfg: EvalConfig = EvalConfig(), data_dir: Path | None = None,
+                       recipe: str | None = None, progress=None, quiet: bool = False) -> dict[str, Any]:
+    """A published benchmark (`benchmarks.py`), asked as training asks: accuracy per task with standard errors."""
+    from ..images import image_size
+    from .benchmarks import benchmark, framed_image, load_items, parse_choice, prompt_text, rotations, score
+    from .data import prompt_template, render_prompt
+    from .frame import apply_bounds, grid_of, model_frame
+    from .models import load_for_eval, resolve_model, tame_libraries
+
+    bench = benchmark(name)
+    resolve_model(model_name)
+    tame_libraries(quiet)
+    rec = eval_recipe(model_name, recipe)
+    items = load_items(bench, data_dir, cfg.limit)
+    model, processor, _ = load_for_eval(model_name)
+    apply_bounds(processor, rec.min_pixels, rec.max_pixels)
+    grid, template, max_new_tokens = grid_of(processor), prompt_template(rec.prompt_file), cfg.max_new_tokens or completion_length(rec)
+    asked = [r for item in items for r in (rotations(item) if bench.circular else (item,))]
+    task = progress.task(f"eval: {name}", total=len(asked)) if progress else None
+    results, tokens, gen_seconds = [], 0, 0.0
+    for batch in _batches(len(asked), cfg.batch_size):
+        rows = []
+        for i in batch:
+            size = model_frame(*image_size(asked[i].image), rec.min_pixels, rec.max_pixels, grid)
+            rows.append({"prompt": render_prompt(template, prompt_text(asked[i]), *size), "image": framed_image(asked[i].image, size)})
+        start = time.perf_counter()
+        texts, n = generate(model, processor, rows, max_new_tokens)
+        gen_seconds += time.perf_counter() - start
+        tokens += n
+        results += [(asked[i], parse_choice(text, asked[i].options)) for i, text in zip(batch, texts)]
+        if task:
+            task.advance(len(batch))
+    if task:
+        task.close()
+    return {"benchmark": name, "model": model_name, "source": str(data_dir) if data_dir else bench.hub_id, "recipe": rec.name,
+            "max_new_tokens": max_new_tokens, "circular": bench.circular, "prompts": len(asked), **score(results, bench.circular),
+            "generated_tokens": tokens, "generation_seconds": round(gen_seconds, 3),
+            "tokens_per_second": round(tokens / gen_seconds, 1) if gen_seconds else None}

@@ -9,9 +9,7 @@ batch size (a random model's junk fails the format check early, so that is their
     pip install math-verify            # TRL's accuracy_reward needs it
     python bench/bench_train.py        # about a minute; writes bench/out/train/ (git-ignored)
 
-GPU (when one is available): step time and completion tokens per second of the 3B recipe with vLLM colocated.
-
-    python bench/bench_train.py --gpu --dataset runs/default/dataset --steps 5
+On a GPU: `bench/gpu_check.py` (a random-weight 3B model, HF generation and vLLM colocated, no download).
 """
 
 from __future__ import annotations
@@ -138,33 +136,15 @@ def time_well_formed(n: int) -> float:
     return statistics.median(times)
 
 
-def gpu(args) -> dict:
-    from stvqa.train.recipe import apply_overrides, load_recipe
-    from stvqa.train.trainer import train
-
-    recipe = apply_overrides(load_recipe("grpo_spatialthinker"), {
-        "model": args.model, "use_vllm": True, "vllm_mode": "colocate", "max_steps": args.steps, "save_strategy": "no",
-        "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "vllm_gpu_memory_utilization": 0.3})
-    result = train(args.dataset, recipe, HERE / "out" / "train-gpu", overwrite=True, quiet=True)
-    steps = [h for h in result.log_history if "step_time" in h][1:]
-    per_step = statistics.median(h["step_time"] for h in steps)
-    tokens = statistics.median(h["completions/mean_length"] * 8 for h in steps)
-    return {"model": args.model, "median_step_s": round(per_step, 3), "completion_tokens_per_step": tokens,
-            "completion_tokens_per_s": round(tokens / per_step, 1)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gpu", action="store_true", help="the 3B recipe with vLLM colocated (needs a GPU and vLLM)")
-    parser.add_argument("--model", default="Qwen/Qwen2.5-VL-3B-Instruct")
-    parser.add_argument("--dataset", default="runs/default/dataset")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--steps", type=int, default=4, help="GRPO steps per trainer (the first is not counted)")
     parser.add_argument("--generations", type=int, default=8)
     parser.add_argument("--prompts", type=int, default=2, help="prompts per step")
     parser.add_argument("--tokens", type=int, default=128, help="completion length (a random model always reaches it)")
     args = parser.parse_args()
-    print(json.dumps(gpu(args) if args.gpu else cpu(args), indent=1))
+    print(json.dumps(cpu(args), indent=1))
 
 
 if __name__ == "__main__":

@@ -123,3 +123,17 @@ def test_text_only_exports_and_missing_splits_are_refused(run, tmp_path) -> None
     assert len(load_split(str(run / "dataset"), "validation")) == len(load_split(str(run / "dataset"), "val")) > 0
     with pytest.raises(DataError, match="dataset runs/nowhere/dataset does not exist"):
         load_split("runs/nowhere/dataset", "train")
+
+
+def test_the_schema_prompt_shows_a_scene_the_format_check_accepts() -> None:
+    """`prompt_file=reasoning_schema.txt`: the paper's long template, with the scene JSON spelled out and shown."""
+    from stvqa.rewards.parsing import parse_scene
+    from stvqa.train.data import prompt_template, render_prompt
+
+    prompt = render_prompt(prompt_template("reasoning_schema.txt"), "Where is the cup?", 640, 480)[0]["content"]
+    assert SIZE.search(prompt).groups() == ("640", "480") and prompt.endswith("Where is the cup?")
+    example = re.findall(r"<scene>(.*?)</scene>", prompt)[-1]  # the example, after the instruction's tags
+    ok, objects, relationships = parse_scene(example)
+    assert ok and [o[0] for o in objects] == ["cup.1", "table.1"] and relationships == 1
+    completion = f"<observe>.</observe><scene>{example}</scene><think>.</think><answer>(A) on</answer>"
+    assert score(completion, f"<scene>{example}</scene><answer>(A) on</answer>", 640, 480)["format"] == 1.0

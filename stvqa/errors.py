@@ -70,3 +70,8 @@ def as_os_error(exc: Exception, filename: str | None = None) -> OSError | None:
         return None
     number = int(match[1])
     return OSError(number, os.strerror(number), filename)
+
+
+class WaitingForBatches(StvqaError):
+    """Every request of a stage went out in provider batches (`--batch`): nothing is wrong, the replies are not
+    back yet. The CLI says so and exits with `WAITING` (75, EX_TEMPFAIL), so a script can run the command again later."""

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import StvqaError, as_os_error, os_error
+from ..errors import StvqaError, WaitingForBatches, as_os_error, os_error
 from ..progress import Progress, for_console
 
 class _PipeConsole(Console):
@@ -36,6 +36,7 @@ except ImportError:
 _CLICK_ERRORS = tuple({e for e in (getattr(typer, "TyperException", None), click and click.ClickException) if e})
 _ABORTS = tuple({e for e in (typer.Abort, click and click.Abort) if e})
 USER_MISTAKE = 1  # the exit code of every user mistake: bad flags, bad config values, bad or missing data
+WAITING = 75  # EX_TEMPFAIL: the work went out in provider batches; run the same command again later
 CONFIG_FILE = "stvqa.config_file"  # ctx.meta key: the --config file whose keys became the command's defaults
 settings = {"verbose": False, "quiet": False}
 
@@ -63,6 +64,11 @@ def user_errors(command):
             if settings["verbose"]:
                 err_console.print_exception()
             error = exc if isinstance(exc, StvqaError) else os_error(fault)
+            if isinstance(error, WaitingForBatches):
+                err_console.print(f"[bold yellow]waiting:[/] {escape(error.message)}", highlight=False)
+                if error.hint:
+                    err_console.print(f"[yellow]hint:[/] {escape(error.hint)}", highlight=False)
+                raise typer.Exit(WAITING) from None
             report_error(_as_config_key(error.message, kwargs.get("ctx")), error.hint)  # commands with --config take `ctx`
             raise typer.Exit(USER_MISTAKE) from None
 

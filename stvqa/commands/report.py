@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..errors import DataError
 from ..stages.filter.funnel import funnel_notes, kept_in, step_categories
+from ..llm.batch import MAX_REQUESTS
 from ..llm.config import LLMConfig
 from ..stages.generate.llm_writer import Plan
 from ..categories import CATEGORIES, REGISTRY
@@ -86,8 +87,10 @@ def gate_table(report: dict) -> Table:
 
 def print_plan(plan: Plan, llm: LLMConfig) -> None:
     """What `build --dry-run` found: requests to send and their estimated tokens and cost."""
-    cost = f"${plan.cost:,.4f}" if plan.priced else "unknown (pass --price-in and --price-out)"
-    console.print(f"Dry run, nothing sent: {plan.requests:,} requests to {llm.base_url} ({llm.model}) for {plan.images:,} images "
+    factor = llm.batch_price_factor if llm.batch else 1.0
+    cost = f"${plan.cost * factor:,.4f}" if plan.priced else "unknown (pass --price-in and --price-out)"
+    batches = f" in {-(-plan.requests // MAX_REQUESTS):,} batch(es) at {factor:g} of the price (--batch)" if llm.batch else ""
+    console.print(f"Dry run, nothing sent: {plan.requests:,} requests to {llm.base_url} ({llm.model}){batches} for {plan.images:,} images "
                   f"({plan.cached:,} answered in the cache); about {plan.input_tokens:,} input and {plan.output_tokens:,} output tokens; "
                   f"cost about {cost}.", highlight=False)
 

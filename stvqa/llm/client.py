@@ -32,6 +32,7 @@ import openai
 from aiolimiter import AsyncLimiter
 
 from ..errors import StvqaError
+from .batch import BatchQueue
 from .cache import ResponseCache, request_key
 from .config import LLMConfig, params_of
 from .extract import extract_json
@@ -56,7 +57,8 @@ class EndpointError(StvqaError):
 class Reply:
     """One exchange's outcome. `status`: `ok` (text, and `data` when JSON was asked for and it validated),
     `invalid` (JSON asked for, still unusable after the re-ask: `error` says why, `data` holds what parsed),
-    `failed` (retries exhausted), `bad_request` (refused by the endpoint) or `not_sent` (budget spent)."""
+    `failed` (retries exhausted), `bad_request` (refused by the endpoint), `not_sent` (budget spent) or `queued`
+    (`--batch`: it goes out in a batch; the next run finds its reply in the cache)."""
 
     status: str
     text: str | None = None
@@ -71,6 +73,7 @@ class LLMClient:
 
     def __init__(self, cfg: LLMConfig, cache: ResponseCache | None = None, usage: Usage | None = None) -> None:
         self.cfg, self.cache = cfg, cache
+        self.queue: BatchQueue | None = None  # set for --batch: cache misses are queued for a batch, not sent
         self.usage = usage or Usage(cfg.price_in, cfg.price_out, cfg.max_cost)
         self._key = os.environ.get(cfg.api_key_env) or NO_KEY
         if self._key == NO_KEY and urlsplit(cfg.base_url).hostname not in _LOCAL_HOSTS:
@@ -85,6 +88,11 @@ class LLMClient:
         self._tpm = AsyncLimiter(cfg.tpm, 60) if cfg.tpm else None
         self._mode = 0  # index into MODES: lowered for good once an endpoint refuses a mode and accepts the next
         self.params = params_of(cfg)
+
+    @property
+    def sdk(self) -> openai.AsyncOpenAI:
+        """The SDK client (its `files` and `batches` endpoints, for `batch.py`)."""
+        return self._sdk
 
     async def aclose(self) -> None:
         await self._sdk.close()
@@ -110,7 +118,7 @@ class LLMClient:
             return Reply("ok", first.text, data, replies=[first.text or ""], cached=first.cached)
         self.usage.reasks += 1
         again = [*messages, {"role": "assistant", "content": first.text or ""}, {"role": "user", "content": REASK.format(error=error)}]
-        second = await self.chat(again, schema=schema, json=True)
+        second = await self.chat(again, schema=schema, json=True, direct=self.cfg.batch_reask == "direct")
         if second.status != "ok":
             return Reply(second.status, first.text, data, second.error or error, [first.text or ""], first.cached)
         data2, error2 = _parse(second.text or "", check)
@@ -120,13 +128,19 @@ class LLMClient:
         return Reply("invalid", second.text, data2 if data2 is not None else data, error2, replies, second.cached)
 
     async def chat(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None = None, json: bool = False,
-                   extra: dict[str, Any] | None = None) -> Reply:
-        """One request: from the cache when it was answered before, else sent (within the limits) and cached.
-        `extra`: more body fields (e.g. a per-try `seed`), part of the cache key."""
+                   extra: dict[str, Any] | None = None, direct: bool = False) -> Reply:
+        """One request: from the cache when it was answered before, else sent (within the limits) and cached, or
+        with a batch queue (and not `direct`) queued for a batch. `extra`: more body fields (e.g. a per-try `seed`),
+        part of the cache key."""
         key = self.key_of(messages, extra)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.usage.hit(hit.input_tokens, hit.output_tokens)
             return Reply("ok", hit.reply, replies=[hit.reply], cached=True)
+        if self.queue is not None and not direct:
+            if key not in self.queue.pending:  # a key in a batch still running waits for it
+                mode = MODES[self._mode] if json and schema is not None else MODES[max(self._mode, 1)] if json else "text"
+                self.queue.add(key, {"model": self.cfg.model, "messages": messages, **self.params, **(extra or {}), **_format(mode, schema)})
+            return Reply("queued", error="waiting for its batch (--batch)")
         # Estimates only where a budget or a token limit needs them (they cost as much CPU as the request itself).
         estimated = self.cfg.max_cost is not None or self._tpm is not None
         estimated_in = estimate_message_tokens(messages) if estimated else 0

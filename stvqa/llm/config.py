@@ -38,6 +38,13 @@ class LLMConfig:
         **RUN_CONTROL, "help": "Stop sending LLM requests before the cost would pass this many USD; what was answered is kept (needs the prices)."})
     cache: str | None = field(default=None, metadata={
         **RUN_CONTROL, "help": "SQLite file of LLM replies (default: RUN/llm_cache.sqlite); share one between runs to reuse replies."})
+    batch: bool = field(default=False, metadata={
+        **RUN_CONTROL, "help": "Send the requests through the provider's Batch API (half the price, within 24 h); a later run (or --batch-wait) collects the replies."})
+    batch_wait: bool = field(default=False, metadata={**RUN_CONTROL, "help": "With --batch: wait for the batches in this run (polling), then go on."})
+    batch_reask: str = field(default="batch", metadata={
+        **RUN_CONTROL, "help": "With --batch, where re-asks of replies that failed validation go: batch (the next batch) or direct (the ordinary endpoint)."})
+    batch_price_factor: float = field(default=0.5, metadata={**RUN_CONTROL, "help": "Batch price as a share of the ordinary price (for --dry-run and the cost)."})
+    batch_poll_seconds: float = field(default=30.0, metadata={**RUN_CONTROL, "help": "With --batch-wait: seconds between polls of the batches."})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -52,6 +59,10 @@ class LLMConfig:
         check_range("--max-retries", self.max_retries, 0, 100)
         check_range("--price-in", self.price_in, 0.0)
         check_range("--price-out", self.price_out, 0.0)
+        if self.batch_reask not in ("batch", "direct"):
+            raise ConfigError(f"--batch-reask {self.batch_reask!r} is not batch or direct", "Pass --batch-reask batch or --batch-reask direct.")
+        check_range("--batch-price-factor", self.batch_price_factor, 0.0, 1.0)
+        check_range("--batch-poll-seconds", self.batch_poll_seconds, 0.0)
         for flag, value in (("--rpm", self.rpm), ("--tpm", self.tpm)):
             if value is not None:
                 check_range(flag, value, 1)

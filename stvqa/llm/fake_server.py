@@ -45,6 +45,7 @@ class ChatServer:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.times: list[float] = []  # when each request arrived (time.monotonic)
+        self.batches = BatchAPI(self)  # the Files and Batches endpoints, answering each line with `handler`
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -109,6 +110,11 @@ class ChatServer:
             writer.close()
 
     async def _answer(self, method: str, path: str, headers: dict[str, str], body: bytes, writer: asyncio.StreamWriter) -> bool:
+        if "/files" in path or "/batches" in path:
+            status, payload = self.batches.route(method, path, headers, body)
+            self._write(writer, status, payload, {})
+            await writer.drain()
+            return True
         if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
             self._write(writer, 404, {"error": {"message": f"no route {method} {path}", "type": "not_found"}}, {})
             return True
@@ -148,3 +154,91 @@ class ChatServer:
         data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
         extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         writer.write(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n{extra}\r\n".encode() + data)
+
+
+class BatchAPI:
+    """The Files and Batches endpoints of the OpenAI API, enough for `stvqa.llm.batch`: upload, create, retrieve,
+    list, and the output and error files. Each line is answered by the server's handler when the batch finishes.
+
+    What a test controls: `status` of new batches ("completed", or "in_progress" until it sets `finish()`),
+    `expire` (batches end "expired", answering only the lines before `expire_after`), and `fails(custom_id)`, the
+    lines that end in the error file. `answered` counts the lines answered, by custom id (nothing twice)."""
+
+    def __init__(self, server: ChatServer) -> None:
+        self.server = server
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.status = "completed"
+        self.expire_after: int | None = None
+        self.fails: Callable[[str], bool] = lambda custom_id: False
+        self.answered: dict[str, int] = {}
+        self.created = 0
+
+    def finish(self) -> None:
+        for batch in self.batches.values():
+            if batch["status"] == "in_progress":
+                self._run(batch, "completed")
+
+    def route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        parts = [p for p in path.split("?")[0].split("/") if p][1:]  # without "v1"
+        if method == "POST" and parts == ["files"]:
+            file_id = f"file-{len(self.files) + 1}"
+            self.files[file_id] = _multipart_file(headers.get("content-type", ""), body)
+            return 200, {"id": file_id, "object": "file", "bytes": len(self.files[file_id]), "created_at": int(time.time()),
+                         "filename": "batch.jsonl", "purpose": "batch", "status": "processed"}
+        if method == "GET" and len(parts) == 3 and parts[0] == "files" and parts[2] == "content":
+            return (200, self.files[parts[1]].decode()) if parts[1] in self.files else (404, {"error": {"message": "no such file"}})
+        if method == "POST" and parts == ["batches"]:
+            request = json.loads(body)
+            if request.get("input_file_id") not in self.files:
+                return 400, {"error": {"message": "no such input file", "type": "invalid_request_error"}}
+            self.created += 1
+            batch = {"id": f"batch_{self.created}", "object": "batch", "endpoint": request["endpoint"], "input_file_id": request["input_file_id"],
+                     "completion_window": request["completion_window"], "status": "in_progress", "created_at": int(time.time()),
+                     "output_file_id": None, "error_file_id": None, "request_counts": {"total": 0, "completed": 0, "failed": 0}}
+            self.batches[batch["id"]] = batch
+            if self.status != "in_progress":
+                self._run(batch, "expired" if self.expire_after is not None else self.status)
+            return 200, batch
+        if method == "GET" and parts == ["batches"]:
+            return 200, {"object": "list", "data": list(self.batches.values())[::-1], "has_more": False}
+        if method == "GET" and len(parts) == 2 and parts[0] == "batches":
+            return (200, self.batches[parts[1]]) if parts[1] in self.batches else (404, {"error": {"message": "no such batch"}})
+        return 404, {"error": {"message": f"no route {method} {path}"}}
+
+    def _run(self, batch: dict[str, Any], status: str) -> None:
+        lines = [json.loads(line) for line in self.files[batch["input_file_id"]].decode().splitlines() if line.strip()]
+        if status == "expired":
+            lines = lines[: self.expire_after]
+        out, errors = [], []
+        for line in lines:
+            custom_id = line["custom_id"]
+            if self.fails(custom_id):
+                errors.append({"id": f"req-{custom_id[:8]}", "custom_id": custom_id, "response": None,
+                               "error": {"code": "server_error", "message": "fake failure"}})
+                continue
+            self.answered[custom_id] = self.answered.get(custom_id, 0) + 1
+            self.server.requests += 1
+            self.server.bodies.append(line["body"])
+            reply = self.server.handler(line["body"], self.server.requests)
+            prompt, completion = estimate_message_tokens(line["body"].get("messages", [])), estimate_tokens(reply.content or "")
+            out.append({"id": f"req-{custom_id[:8]}", "custom_id": custom_id, "error": None, "response": {"status_code": 200, "body": {
+                "id": f"chatcmpl-b{self.server.requests}", "object": "chat.completion", "model": line["body"].get("model", ""),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.content}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}}}})
+        for kind, records in (("output_file_id", out), ("error_file_id", errors)):
+            if records:
+                file_id = f"file-{len(self.files) + 1}"
+                self.files[file_id] = "".join(json.dumps(r) + "\n" for r in records).encode()
+                batch[kind] = file_id
+        batch.update(status=status, request_counts={"total": len(lines), "completed": len(out), "failed": len(errors)})
+
+
+def _multipart_file(content_type: str, body: bytes) -> bytes:
+    """The uploaded file's bytes from a multipart/form-data body (the part with a filename)."""
+    boundary = content_type.split("boundary=", 1)[1].strip('"').encode()
+    for part in body.split(b"--" + boundary):
+        head, _, data = part.partition(b"\r\n\r\n")
+        if b"filename=" in head:
+            return data.rsplit(b"\r\n", 1)[0]
+    raise ValueError("no file in the upload")

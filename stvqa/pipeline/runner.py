@@ -33,7 +33,7 @@ import polars as pl
 
 from .. import __version__
 from ..config import key_dict
-from ..errors import ConfigError, DataError, as_os_error
+from ..errors import ConfigError, DataError, WaitingForBatches, as_os_error
 from ..progress import Progress, Task
 from ..records import JUDGE_COLUMNS, REJECT_COLUMNS, VERIFIED_COLUMNS, qa_frame
 from .rundir import REJECTS, RunDir, canonical_json, commit, discard, fingerprint, sha256_text, temp_dir, temp_file
@@ -310,10 +310,16 @@ def stage_stats(outcome: Outcome, dropped: pl.DataFrame | None) -> dict[str, Any
     return stats
 
 
-def nothing_kept_error(stage: str, stats: dict[str, Any], run: RunDir, empty_hint: str = "") -> DataError:
+BATCH_PENDING = frozenset({"llm_batch_pending", "judge_batch_pending"})  # rows whose replies are still in a provider batch
+
+
+def nothing_kept_error(stage: str, stats: dict[str, Any], run: RunDir, empty_hint: str = "") -> DataError | WaitingForBatches:
     """The stage kept nothing: say why; its previous output (if any) was left as it was."""
     if stats["in"] == 0:
         return DataError(f"{stage}: its input has no rows", empty_hint or f"Check what the earlier stages kept: `stvqa inspect {run.path}`.")
+    if stats["dropped"] and set(stats["dropped"]) <= BATCH_PENDING:
+        return WaitingForBatches(f"{stage}: every request went out in provider batches ({sum(stats['dropped'].values()):,} rows wait for them)",
+                                 "Run the same command again when they are done (within 24 h) to collect them, or add --batch-wait.")
     top = sorted(stats["dropped"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     why = ", ".join(f"{reason} ({n:,})" for reason, n in top) or f"{stats['in']:,} in, none kept"
     hint = next((REASON_HINTS[r] for r, _ in top if r in REASON_HINTS), None)

@@ -37,6 +37,7 @@ from ...llm.usage import Usage, estimate_message_tokens
 from ...records import LETTERS
 from ...resources import resource_path
 from ..load.scenes import iter_scene_file
+from ...llm.batch import BatchLedger, BatchQueue, collect, submit, wait
 from ...schema import load as load_schema, objects_in, schema_errors
 from .config import GenerateConfig
 from .context import GenerateContext
@@ -52,7 +53,9 @@ CACHE_FILE = "llm_cache.sqlite"
 SCHEMA = "qa_generation"
 OUTPUT_TOKENS_PER_QUESTION = 60  # for plans: a question, its options and the fields, as JSON
 SCENE_COLUMNS = ["image_id", "width", "height", "objects", "relationships"]  # what prompts and checks read (no image bytes)
-STATUS_REASONS = {"failed": "llm_request_failed", "bad_request": "llm_bad_request", "not_sent": "llm_max_cost_reached"}
+STATUS_REASONS = {"failed": "llm_request_failed", "bad_request": "llm_bad_request", "not_sent": "llm_max_cost_reached",
+                  "queued": "llm_batch_pending"}
+BATCH_FILE = "llm_batches.json"  # the batches a --batch build sent (`stvqa.llm.batch.BatchLedger`)
 
 
 def _schema() -> dict[str, Any]:
@@ -221,15 +224,25 @@ def llm_questions(scenes_path: Path, cfg: GenerateConfig, ctx: GenerateContext) 
         return LLMClient(llm, cache_, usage), asyncio.Semaphore(2 * llm.concurrency)
 
     client, admission = loop.run(start())
+    ledger = BatchLedger(ctx.run_dir / BATCH_FILE) if llm.batch else None
     # (The runner has the cyclic GC collect less often while a stage runs: each image allocates thousands of
     # small containers.) Small batches: converting a batch to Python holds the GIL, and the event loop waits meanwhile.
-    scenes = iter_scene_file(scenes_path, SCENE_COLUMNS, batch_rows=32)
+    all_rows = lambda: (image_rows(client, scene, cfg, admission) for scene in iter_scene_file(scenes_path, SCENE_COLUMNS, batch_rows=32))  # noqa: E731
     try:
-        with closing(in_order(loop, (image_rows(client, scene, cfg, admission) for scene in scenes), window)) as results:
+        if ledger is not None:
+            loop.run(_through_batches(client, ledger, cache_, llm, all_rows, ctx))
+        with closing(in_order(loop, all_rows(), window)) as results:
             for kept, rejected, more in results:
                 rejects, extra = rejects + len(rejected), extra + more
                 ctx.task.status(usage.status(time.monotonic() - started, f"{rejects:,} rejects"))
                 yield kept, rejected
+        if client.queue is not None and client.queue.requests:
+            ids = loop.run(submit(client.sdk, client.queue, ledger))
+            ctx.counters["llm_batch_requests_sent"] += len(client.queue.requests)
+            ctx.incomplete = (f"{len(client.queue.requests):,} requests sent as {len(ids)} batch(es) ({', '.join(ids)}); run the same "
+                              "build again when they are done (a day at most) to collect them, or pass --batch-wait")
+        elif client.queue is not None and client.queue.pending:
+            ctx.incomplete = "batches sent earlier are still running; run the same build again later to collect them"
     finally:
         try:
             loop.run(client.aclose())
@@ -241,7 +254,31 @@ def llm_questions(scenes_path: Path, cfg: GenerateConfig, ctx: GenerateContext) 
     unsent = [f"{usage.failures:,} requests failed after {llm.max_retries} retries"] if usage.failures else []
     unsent += [f"--max-cost ${llm.max_cost:g} reached: {usage.not_sent:,} requests not sent"] if usage.not_sent else []
     if unsent:
-        ctx.incomplete = "; ".join(unsent) + ". Run the build again to send them (answered requests come from the cache)."
+        ctx.incomplete = "; ".join(unsent + ([ctx.incomplete] if ctx.incomplete else [])) + ". Run the build again to send them (answered requests come from the cache)."
+
+
+async def _through_batches(client: "LLMClient", ledger: BatchLedger, cache_: ResponseCache, llm, all_rows, ctx: GenerateContext) -> None:
+    """--batch: collect the finished batches into the cache, then queue what is still missing. With --batch-wait,
+    send the queue, wait, collect, and again (re-asks need their first replies) until nothing is missing or a round
+    brings nothing new; the pass that makes the rows then reads everything from the cache."""
+    while True:
+        got = await collect(client.sdk, ledger, cache_, llm.base_url, llm.model)
+        for name in ("answered", "failed", "expired"):
+            ctx.counters[f"llm_batch_{name}"] += getattr(got, name)
+        client.queue = BatchQueue(pending=ledger.pending_keys())
+        if not llm.batch_wait:
+            return
+        for coro in all_rows():  # replies only queue requests here: nothing is sent, the rows are dropped
+            await coro
+        if not client.queue.requests and not client.queue.pending:
+            return
+        if client.queue.requests:
+            before = len(cache_)
+            await submit(client.sdk, client.queue, ledger)
+        await wait(client.sdk, ledger, llm.batch_poll_seconds, ctx.task.status)
+        await collect(client.sdk, ledger, cache_, llm.base_url, llm.model)
+        if client.queue.requests and len(cache_) == before:
+            return  # nothing came back (all expired or failed): the rows say so, the next run tries again
 
 
 @dataclass(frozen=True)

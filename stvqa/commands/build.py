@@ -14,6 +14,7 @@ from ..llm.config import RUN_CONTROL_FIELDS
 from ..pipeline.rundir import RunDir
 from .common import config_option, console, progress, user_errors
 from .flags import ConfigCommand, Flag, Group, build_config, flags_of
+from .hub import HUB_PARAMS, hub_values, push_if_asked
 from .report import print_build_summary, print_plan
 
 # The judge's endpoint in a build: its own URL, model and sampling, the generator's key, limits and prices.
@@ -47,6 +48,7 @@ def _judge_default(name: str) -> Any:
 def _build(ctx: typer.Context, config: Optional[Path], out: Path, dry_run: bool, force: bool, **values: Any) -> None:
     """Load scene graphs, generate, verify and curate questions, and export a Hugging Face-ready dataset to RUN/dataset."""
     flags = build_flags()
+    hub = hub_values(values)
     values["judge_base_url"] = values.get("judge_base_url") or values.get("base_url")
     cfg = stages.BuildConfig(**{s.name: build_config(s.config, flags, values, (s.name,)) for s in stages.BUILD})
     stages.check(cfg, out)
@@ -56,6 +58,7 @@ def _build(ctx: typer.Context, config: Optional[Path], out: Path, dry_run: bool,
     if dry_run:
         return print_plan(stages.plan_llm(run, cfg, progress(), force=force), cfg.generate.llm)
     print_build_summary(stages.build(run, cfg, progress(), force=force), run)
+    push_if_asked(Path(run.record("export")["path"]), hub)
 
 
 def _renamed() -> dict[str, str]:
@@ -73,5 +76,6 @@ FIXED = [
         help="With --generator llm: load the scenes, then print how many requests would be sent and their estimated tokens and cost; send nothing.")]),
     inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, default=False,
                       annotation=Annotated[bool, typer.Option(help="Re-run stages even when inputs and config are unchanged.")]),
+    *HUB_PARAMS,
 ]
 build = user_errors(ConfigCommand(_build, FIXED, build_flags))

@@ -16,6 +16,7 @@ from ..stages import after, recorded_config, stage
 from ..stages.filter import FilterConfig
 from .common import config_option, progress, user_errors
 from .flags import ConfigCommand, Flag, Group, build_config, flags_of
+from .hub import HUB_PARAMS, hub_values, push_if_asked
 from .report import print_filter_summary, require_run
 
 
@@ -26,11 +27,13 @@ def filter_flags() -> list[Flag]:
 def _filter(ctx: typer.Context, run: Path, config: Optional[Path], out: Optional[Path], overwrite: bool, force: bool, **values: Any) -> None:
     """Curate a run's questions: dedup, rating and level, judges (vlm, blind, policy), balance; then export and print the funnel."""
     run_dir = require_run(run)
+    hub = hub_values(values)
     cfg = build_config(FilterConfig, filter_flags(), values)
     export = replace(recorded_config(run_dir, stage("export")), out=str(out) if out else None, overwrite=overwrite)  # as the build exported
     chosen = {"filter": cfg, "export": export}
     results = run_stages(run_dir, [(s, chosen.get(s.name) or recorded_config(run_dir, s)) for s in after("filter")], progress(), force=force)
     print_filter_summary(results, run_dir)
+    push_if_asked(Path(out) if out else Path(run_dir.record("export")["path"]), hub)
 
 
 def _renamed() -> dict[str, str]:
@@ -48,5 +51,6 @@ FIXED = [
         help="Replace --out when it holds an earlier `stvqa export` and nothing else.")]),
     inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[bool, typer.Option(
         help="Re-run the filter even when its inputs and config are unchanged.")]),
+    *HUB_PARAMS,
 ]
 filter_run = user_errors(ConfigCommand(_filter, FIXED, filter_flags))

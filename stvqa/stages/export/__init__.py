@@ -98,7 +98,7 @@ def export(io: StageIO, cfg: ExportConfig) -> Outcome:
         task.close()
     info = {"source": load.get("source"), "seed": cfg.seed, "val_split": cfg.val_split, "max_pixels": cfg.max_pixels, "layout": cfg.layout,
             "stvqa_version": __version__, "name": f"stvqa {load.get('source', '')} spatial VQA".replace("  ", " "),
-            "image_excluded": ((load.get("stats") or {}).get("dropped") or {}).get("image_excluded")}
+            "image_excluded": ((load.get("stats") or {}).get("dropped") or {}).get("image_excluded"), "command": load.get("command")}
     rejected = {x["sample_id"] for x in rejects}
     exported = [r for r in samples if r["sample_id"] not in rejected]
     audit = blind_audit(exported) if exported else None

@@ -340,6 +340,8 @@ def dataset_card(counts: dict[str, Counter], info: dict[str, Any], blind_report:
     for key in ("source", "generator", "seed", "val_split", "max_pixels", "layout", "stvqa_version"):
         lines.append(f"| {key} | {info.get(key)} |")
     lines.append(f"| rows | train: {totals['train']}, val: {totals['val']} |")
+    if info.get("command"):
+        lines.append(f"| built with | `stvqa {info['command'].split(' ', 1)[-1]}` |")
     if info.get("image_excluded"):
         lines.append(f"| image_excluded | {info['image_excluded']} images left out by `--exclude-images` (e.g. a benchmark's) |")
     for title, prefix in (("category", "category:"), ("level", "level:"), ("answer letter", "letter:")):

@@ -109,6 +109,8 @@ async def _adopt(sdk: Any, entry: dict[str, Any], ledger: BatchLedger) -> None:
 @dataclass
 class Collected:
     answered: int = 0
+    input_tokens: int = 0  # of the answered requests, as the provider reported them
+    output_tokens: int = 0
     failed: int = 0
     expired: int = 0
     waiting: int = 0  # requests in batches not finished yet
@@ -128,7 +130,11 @@ async def collect(sdk: Any, ledger: BatchLedger, cache: ResponseCache, base_url:
         if batch.output_file_id:
             text = (await sdk.files.content(batch.output_file_id)).text
             for line in filter(None, text.splitlines()):
-                answered += _cache_line(json.loads(line), cache, base_url, model)
+                tokens = _cache_line(json.loads(line), cache, base_url, model)
+                if tokens is not None:
+                    answered += 1
+                    done.input_tokens += tokens[0]
+                    done.output_tokens += tokens[1]
         done.answered += answered
         lost = entry["requests"] - answered
         if batch.status == "expired":
@@ -140,17 +146,18 @@ async def collect(sdk: Any, ledger: BatchLedger, cache: ResponseCache, base_url:
     return done
 
 
-def _cache_line(record: dict[str, Any], cache: ResponseCache, base_url: str, model: str) -> int:
+def _cache_line(record: dict[str, Any], cache: ResponseCache, base_url: str, model: str) -> tuple[int, int] | None:
+    """One output line's reply into the cache; its (input, output) tokens, or None for a line without a reply."""
     response = record.get("response") or {}
     body = response.get("body") or {}
     choices = body.get("choices") if isinstance(body, dict) else None
     if response.get("status_code") != 200 or not choices:
-        return 0
+        return None
     usage = body.get("usage") or {}
+    tokens = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
     cache.put(record["custom_id"], base_url=base_url, model=model, reply=(choices[0].get("message") or {}).get("content") or "",
-              input_tokens=usage.get("prompt_tokens") or 0, output_tokens=usage.get("completion_tokens") or 0,
-              finish_reason=choices[0].get("finish_reason"), mode="batch")
-    return 1
+              input_tokens=tokens[0], output_tokens=tokens[1], finish_reason=choices[0].get("finish_reason"), mode="batch")
+    return tokens
 
 
 async def wait(sdk: Any, ledger: BatchLedger, poll_seconds: float, status: Callable[[str], None]) -> None:

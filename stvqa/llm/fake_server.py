@@ -37,7 +37,9 @@ Handler = Callable[[dict[str, Any], int], FakeReply]  # (request body, 1-based r
 class ChatServer:
     def __init__(self, handler: Handler, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
         self.handler, self.latency, self.host, self.port = handler, latency, host, port
-        self.requests = 0
+        self.requests = 0  # chat completions answered, directly or as lines of a batch
+        self.http_requests = 0
+        self.bytes_received = 0
         self.in_flight = 0
         self.max_in_flight = 0
         self.bodies: list[dict[str, Any]] = []
@@ -102,6 +104,8 @@ class ChatServer:
                 method, path, _ = lines[0].split(" ", 2)
                 headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.http_requests += 1  # every route: chat, files and batches
+                self.bytes_received += len(head) + len(body)
                 if not await self._answer(method, path, headers, body, writer):
                     return
         except (ConnectionError, asyncio.IncompleteReadError):

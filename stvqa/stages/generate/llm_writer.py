@@ -261,24 +261,31 @@ async def _through_batches(client: "LLMClient", ledger: BatchLedger, cache_: Res
     """--batch: collect the finished batches into the cache, then queue what is still missing. With --batch-wait,
     send the queue, wait, collect, and again (re-asks need their first replies) until nothing is missing or a round
     brings nothing new; the pass that makes the rows then reads everything from the cache."""
-    while True:
+
+    async def collected() -> None:
         got = await collect(client.sdk, ledger, cache_, llm.base_url, llm.model)
         for name in ("answered", "failed", "expired"):
             ctx.counters[f"llm_batch_{name}"] += getattr(got, name)
-        client.queue = BatchQueue(pending=ledger.pending_keys())
-        if not llm.batch_wait:
-            return
-        for coro in all_rows():  # replies only queue requests here: nothing is sent, the rows are dropped
+        cost = Usage(llm.price_in, llm.price_out).cost_of(got.input_tokens, got.output_tokens) * llm.batch_price_factor
+        ctx.counters["llm_batch_cost_usd"] = round(ctx.counters["llm_batch_cost_usd"] + cost, 6)  # at the batch price
+
+    await collected()
+    client.queue = BatchQueue(pending=ledger.pending_keys())
+    while llm.batch_wait:
+        usage, client.usage = client.usage, Usage(llm.price_in, llm.price_out)  # a pass that only queues: not the run's usage
+        for coro in all_rows():  # nothing is sent here, the rows are dropped
             await coro
+        client.usage = usage
         if not client.queue.requests and not client.queue.pending:
             return
+        before = len(cache_)
         if client.queue.requests:
-            before = len(cache_)
             await submit(client.sdk, client.queue, ledger)
         await wait(client.sdk, ledger, llm.batch_poll_seconds, ctx.task.status)
-        await collect(client.sdk, ledger, cache_, llm.base_url, llm.model)
-        if client.queue.requests and len(cache_) == before:
+        await collected()
+        if len(cache_) == before:
             return  # nothing came back (all expired or failed): the rows say so, the next run tries again
+        client.queue = BatchQueue(pending=ledger.pending_keys())
 
 
 @dataclass(frozen=True)

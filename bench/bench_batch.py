@@ -44,22 +44,10 @@ def main() -> None:
 
     import polars as pl
 
-    import synthetic_vg
-    from bench_llm import MODEL, digest, replies_for
-    from stvqa.llm.config import LLMConfig
+    from bench_llm import digest, scripted_data
     from stvqa.llm.fake_server import ChatServer, FakeReply
-    from stvqa.pipeline.rundir import RunDir
-    from stvqa.pipeline.runner import run_stages
-    from stvqa.stages import load
-    from stvqa.stages.generate.config import GenerateConfig
-    from stvqa.stages.load import LoadConfig
-    from stvqa.stages.load.scenes import iter_scene_file
 
-    data_dir = synthetic_vg.cached(args.work, "vg-synthetic-llm", args.images)
-    scenes_run = args.work / "batch-scenes"
-    shutil.rmtree(scenes_run, ignore_errors=True)
-    run_stages(RunDir.open(scenes_run), [(load.STAGE, LoadConfig(source="vg", data_dir=str(data_dir), limit=args.images))])
-    replies = replies_for(list(iter_scene_file(scenes_run / "scenes.parquet")), GenerateConfig(generator="llm", llm=LLMConfig(model=MODEL)))
+    data_dir, _, replies = scripted_data(args.work, args.images)
 
     def handler(request, n):
         return FakeReply(content=replies.get(digest(request["messages"][-1]["content"]), '{"questions": []}'))

@@ -66,6 +66,20 @@ def replies_for(scenes: list[dict], cfg: GenerateConfig) -> dict[str, str]:
     return out
 
 
+def scripted_data(work: Path, images: int) -> tuple[Path, list[dict], dict[str, str]]:
+    """Synthetic VG of `images` images, its scenes as stvqa loads them, and the replies a server gives for them."""
+    import synthetic_vg
+    from stvqa.pipeline.runner import run_stages
+    from stvqa.stages import load
+
+    data_dir = synthetic_vg.cached(work, "vg-synthetic-llm", images)
+    scenes_run = work / "llm-scenes"
+    shutil.rmtree(scenes_run, ignore_errors=True)
+    run_stages(RunDir.open(scenes_run), [(load.STAGE, LoadConfig(source="vg", data_dir=str(data_dir), limit=images))])
+    scenes = list(iter_scene_file(scenes_run / "scenes.parquet"))
+    return data_dir, scenes, replies_for(scenes, GenerateConfig(generator="llm", llm=LLMConfig(model=MODEL)))
+
+
 def serve(replies: dict[str, str], fault_rate: float, ports) -> None:
     failed: set[str] = set()
 
@@ -127,7 +141,7 @@ def stvqa_run(url: str, data_dir: Path, run_path: Path, limit: int, concurrency:
     llm = LLMConfig(base_url=url, model=MODEL, concurrency=concurrency, price_in=0.4, price_out=1.6)
     generate = GenerateConfig(generator="llm", llm=llm)
     cfg = BuildConfig(load=LoadConfig(source="vg", data_dir=str(data_dir), limit=limit))
-    cfg = BuildConfig(load=cfg.load, generate=generate, verify=type(cfg.verify)(thresholds=generate), export=type(cfg.export)(embed_images=False))
+    cfg = BuildConfig(load=cfg.load, generate=generate, verify=type(cfg.verify)(thresholds=generate.thresholds), export=type(cfg.export)(embed_images=False))
     results = {r.name: r.record for r in build(RunDir.open(run_path), cfg)}
     gen = results["generate"]
     counters = gen["stats"]["counters"]
@@ -154,20 +168,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=HERE / "out")
     args = parser.parse_args()
 
-    import synthetic_vg
-
-    data_dir = synthetic_vg.cached(args.work, "vg-synthetic-llm", args.requests)
-    # The scenes as stvqa loads them, and the very prompts its generator sends, for the other two clients.
-    scenes_run = args.work / "llm-scenes"
-    shutil.rmtree(scenes_run, ignore_errors=True)
-    from stvqa.pipeline.runner import run_stages
-    from stvqa.stages import load
-
-    run_stages(RunDir.open(scenes_run), [(load.STAGE, LoadConfig(source="vg", data_dir=str(data_dir), limit=args.requests))])
-    scenes = list(iter_scene_file(scenes_run / "scenes.parquet"))
+    data_dir, scenes, replies = scripted_data(args.work, args.requests)
     cfg = GenerateConfig(generator="llm", llm=LLMConfig(model=MODEL))
-    prompts = [messages(s, slots(s["image_id"], cfg)) for s in scenes]
-    replies = replies_for(scenes, cfg)
+    prompts = [messages(s, slots(s["image_id"], cfg)) for s in scenes]  # the very prompts stvqa's generator sends
 
     # The inputs held for the other clients (2,000 scenes, prompts and replies) would make every collection of
     # Python's cyclic GC walk them, taxing whichever client runs; a real build holds none of them.

@@ -49,9 +49,7 @@ def build_model(out: Path, size: str, gpu: bool) -> Path:
         from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
         tok = processor.tokenizer
-        ids = {name: tok.convert_tokens_to_ids(token) for name, token in (
-            ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
-            ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"))}
+        ids = tiny.vision_token_ids(tok)
         text = {**QWEN25_VL_3B["text_config"], "bos_token_id": tok.convert_tokens_to_ids("<|endoftext|>"),
                 "eos_token_id": tok.eos_token_id, "pad_token_id": tok.pad_token_id}
         config = Qwen2_5_VLConfig(text_config=text, vision_config=QWEN25_VL_3B["vision_config"],

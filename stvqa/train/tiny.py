@@ -97,14 +97,19 @@ def build_processor(max_pixels: int = 56 * 56, min_pixels: int = 28 * 28):
     return processor_class()(image_processor=image_processor, tokenizer=build_tokenizer(), chat_template=CHAT_TEMPLATE)
 
 
+def vision_token_ids(tokenizer) -> dict[str, int]:
+    """The config's ids of the image, video and vision start/end tokens, in this tokenizer."""
+    return {name: tokenizer.convert_tokens_to_ids(token) for name, token in (
+        ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
+        ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"))}
+
+
 def build_model(tokenizer, seed: int = 0):
     """A random Qwen2.5-VL: hidden 64, 2 text layers, vision depth 2 (about 0.1 M parameters)."""
     import torch
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
-    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in (
-        ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
-        ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"))}
+    ids = vision_token_ids(tokenizer)
     heads, hidden = 4, 64
     config = Qwen2_5_VLConfig(
         text_config={"vocab_size": len(tokenizer), "hidden_size": hidden, "intermediate_size": 128, "num_hidden_layers": 2,

@@ -374,3 +374,24 @@ def test_a_judge_kind_is_one_declaration(run, monkeypatch) -> None:
     assert set(rejects["reject_reason"]) == {"judge_not_unanimous"} and rejects.height >= len(wrong)
     data = exported(run)
     assert set(data["unanimous_rate"]) == {1.0} and data["unanimous_votes"].list.len().eq(2).all()
+
+
+def test_judges_send_their_tries_in_batches_and_the_next_filter_collects_them(run, tmp_path) -> None:
+    """`stvqa filter --batch`: every try goes out in a provider batch (the loopback server's Batches endpoints);
+    the filter waits (exit 75), the next one collects and gives what a direct filter gives."""
+    truth = truth_of(run)
+    direct = tmp_path / "direct"
+    shutil.copytree(run, direct)
+    with ChatServer(answering(truth)) as server:
+        assert filter_(direct, server, "--judge", "vlm", "--k", "2").exit_code == 0
+    with ChatServer(answering(truth)) as server:
+        waiting = filter_(run, server, "--judge", "vlm", "--k", "2", "--batch")
+        assert waiting.exit_code == 75 and "provider batches" in waiting.output, waiting.output
+        assert server.requests == sum(server.batches.answered.values()) > 0  # every try a batch line, none sent directly
+        assert server.batches.created == 1 and (run / "judge_batches.json").is_file()
+        done = filter_(run, server, "--judge", "vlm", "--k", "2", "--batch")
+        assert done.exit_code == 0, done.output
+        assert set(server.batches.answered.values()) == {1} and server.batches.created == 1
+    assert filtered(run).drop("judge_votes").equals(filtered(direct).drop("judge_votes"))
+    assert filtered(run)["judge_votes"].to_list() == filtered(direct)["judge_votes"].to_list()
+    assert funnel(run)["judges"]["vlm"]["batch_answered"] == sum(server.batches.answered.values())

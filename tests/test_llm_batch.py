@@ -152,7 +152,7 @@ def test_re_asks_go_into_the_next_batch_or_to_the_endpoint(tmp_path, reask, runs
     assert dataset(out).height > 0
 
 
-def test_judges_refuse_batch_instead_of_ignoring_it(tmp_path) -> None:
+def test_judges_refuse_batch_wait_instead_of_ignoring_it(tmp_path) -> None:
     assert runner.invoke(app, ["build", "--out", str(tmp_path / "run"), "--no-images"]).exit_code == 0
-    result = runner.invoke(app, ["filter", str(tmp_path / "run"), "--judge", "vlm", "--model", "m", "--batch"])
-    assert result.exit_code == 1 and "do not use the Batch API yet" in result.output
+    result = runner.invoke(app, ["filter", str(tmp_path / "run"), "--judge", "vlm", "--model", "m", "--batch", "--batch-wait"])
+    assert result.exit_code == 1 and "the judges cannot --batch-wait" in result.output

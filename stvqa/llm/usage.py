@@ -6,6 +6,7 @@ and for plans (`--dry-run`) and rate limits, before anything is sent.
 
 from __future__ import annotations
 
+from collections import Counter
 import re
 from functools import lru_cache
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
+    batch: Counter = field(default_factory=Counter)  # --batch: requests sent in batches, and answered, failed, expired
     cached_output_tokens: int = 0
     stopped: bool = False  # the budget is spent: nothing more is sent
     reserved: float = 0.0  # estimated cost of requests in flight
@@ -125,4 +127,5 @@ class Usage:
             "llm_dataset_output_tokens": self.output_tokens + self.cached_output_tokens,
             "llm_dataset_cost_usd": round(self.cost_of(self.input_tokens + self.cached_input_tokens,
                                                        self.output_tokens + self.cached_output_tokens), 6),
+            **{f"llm_batch_{k}": v for k, v in sorted(self.batch.items())},
         }

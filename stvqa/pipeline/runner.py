@@ -317,7 +317,7 @@ def nothing_kept_error(stage: str, stats: dict[str, Any], run: RunDir, empty_hin
     """The stage kept nothing: say why; its previous output (if any) was left as it was."""
     if stats["in"] == 0:
         return DataError(f"{stage}: its input has no rows", empty_hint or f"Check what the earlier stages kept: `stvqa inspect {run.path}`.")
-    if stats["dropped"] and set(stats["dropped"]) <= BATCH_PENDING:
+    if BATCH_PENDING & set(stats["dropped"]):  # rows wait for their replies: that, not the rest, is why none is kept
         return WaitingForBatches(f"{stage}: every request went out in provider batches ({sum(stats['dropped'].values()):,} rows wait for them)",
                                  "Run the same command again when they are done (within 24 h) to collect them, or add --batch-wait.")
     top = sorted(stats["dropped"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]

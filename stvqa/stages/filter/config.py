@@ -65,9 +65,9 @@ def check(cfg: FilterConfig) -> None:
     if cfg.judges and (cfg.llm is None or not (cfg.llm.model or (cfg.judges == ("policy",) and cfg.policy_model))):
         raise ConfigError("--judge needs a model", "Name it: `stvqa filter --model NAME` or `stvqa build --judge-model NAME` "
                                                    "(and the base URL for a local server), e.g. gpt-4o-mini.")
-    if cfg.llm is not None and cfg.llm.batch:
-        raise ConfigError("the judges of stvqa filter do not use the Batch API yet (--batch is for stvqa build --generator llm)",
-                          "Drop --batch for the judges; they send their requests directly (replies are cached, so a rerun resends nothing).")
+    if cfg.llm is not None and cfg.llm.batch and cfg.llm.batch_wait:
+        raise ConfigError("the judges cannot --batch-wait: their tries go out in batches and the next stvqa filter collects them",
+                          "Drop --batch-wait; run the same stvqa filter again when the batches are done (it exits 75 while they run).")
     if cfg.rule not in RULES:
         raise ConfigError(f"unknown --rule {cfg.rule!r}", "Choose threshold (with --min-consistency) or any (the paper's rule).")
     bad_levels = [lv for lv in cfg.levels if lv not in LEVELS]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ....errors import ConfigError
+from ....llm.batch import BatchLedger, BatchQueue, collect, submit
 from ....llm.cache import ResponseCache
 from ....llm.config import LLMConfig
 from ....llm.loop import event_loop, in_order
@@ -31,7 +32,9 @@ from .prompt import JudgeImage, judge_image, messages, try_order
 if TYPE_CHECKING:
     from ....llm.client import LLMClient, Reply
 
-UNSENT = {"failed": "judge_request_failed", "bad_request": "judge_bad_request", "not_sent": "judge_max_cost_reached"}
+UNSENT = {"failed": "judge_request_failed", "bad_request": "judge_bad_request", "not_sent": "judge_max_cost_reached",
+          "queued": "judge_batch_pending"}
+BATCH_FILE = "judge_batches.json"  # the batches a --batch filter sent, beside the judge cache (`stvqa.llm.batch.BatchLedger`)
 RETRIED = set(UNSENT.values())  # unjudged for a reason the next run may not have
 
 
@@ -136,10 +139,15 @@ def judge_rows(run: JudgeRun, work: Iterable[tuple[dict[str, Any], list[dict[str
         return LLMClient(run.llm, cache, usage), asyncio.Semaphore(max(2, 2 * run.llm.concurrency // run.k))
 
     client, admission = loop.run(start())
+    ledger = BatchLedger(run.cache_file.parent / BATCH_FILE) if run.llm.batch else None
     try:
+        if ledger is not None:  # --batch: finished batches into the cache, then queue every try still missing
+            got = loop.run(collect(client.sdk, ledger, cache, run.llm.base_url, run.llm.model))
+            usage.batch.update({name: getattr(got, name) for name in ("answered", "failed", "expired")})
+            client.queue = BatchQueue(pending=ledger.pending_keys())
         items: Iterator = iter(work)
         first = next(items, None)
-        if first is not None and run.kind.sees_image:  # an endpoint that refuses images is told after one request
+        if first is not None and run.kind.sees_image and ledger is None:  # an endpoint that refuses images is told after one request
             loop.run(_probe(client, run, *first))
         items = itertools.chain([first] if first is not None else [], items)
         window = max(64, 4 * run.llm.concurrency)  # images ahead of the one being collected
@@ -148,6 +156,9 @@ def judge_rows(run: JudgeRun, work: Iterable[tuple[dict[str, Any], list[dict[str
                 verdicts.update(found)
                 task.advance(len(found))
                 task.status(f"{run.kind.name}: {usage.status(time.monotonic() - started)}")
+        if client.queue is not None and client.queue.requests:
+            loop.run(submit(client.sdk, client.queue, ledger))
+            usage.batch["requests_sent"] += len(client.queue.requests)
     finally:
         try:
             loop.run(client.aclose())

@@ -156,3 +156,12 @@ def test_judges_refuse_batch_wait_instead_of_ignoring_it(tmp_path) -> None:
     assert runner.invoke(app, ["build", "--out", str(tmp_path / "run"), "--no-images"]).exit_code == 0
     result = runner.invoke(app, ["filter", str(tmp_path / "run"), "--judge", "vlm", "--model", "m", "--batch", "--batch-wait"])
     assert result.exit_code == 1 and "the judges cannot --batch-wait" in result.output
+
+
+def test_a_damaged_batch_record_is_one_message(tmp_path) -> None:
+    out = tmp_path / "run"
+    with ChatServer(writer) as server:
+        assert build(server, out, "--batch").exit_code == WAITING
+        (out / "llm_batches.json").write_text("[{not json")
+        result = build(server, out, "--batch")
+    assert result.exit_code == 1 and "is not the JSON list of batches" in result.output and "Traceback" not in result.output

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import DataError
 from ..pipeline.rundir import atomic_write_text
 from .cache import ResponseCache
 
@@ -50,7 +51,11 @@ class BatchLedger:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.entries: list[dict[str, Any]] = json.loads(path.read_text()) if path.is_file() else []
+        try:
+            self.entries: list[dict[str, Any]] = json.loads(path.read_text()) if path.is_file() else []
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise DataError(f"{path} is not the JSON list of batches stvqa wrote",
+                            "Restore it; or delete it, and the requests it held are sent again in new batches.") from None
 
     def save(self) -> None:
         atomic_write_text(self.path, json.dumps(self.entries, indent=1) + "\n")

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,7 +138,7 @@ class LLMClient:
             return Reply("ok", hit.reply, replies=[hit.reply], cached=True)
         if self.queue is not None and not direct:
             if key not in self.queue.pending:  # a key in a batch still running waits for it
-                mode = MODES[self._mode] if json and schema is not None else MODES[max(self._mode, 1)] if json else "text"
+                mode = MODES[self._modes(schema, json)[0]]  # a batch line cannot fall back: the mode that works now
                 self.queue.add(key, {"model": self.cfg.model, "messages": messages, **self.params, **(extra or {}), **_format(mode, schema)})
             return Reply("queued", error="waiting for its batch (--batch)")
         # Estimates only where a budget or a token limit needs them (they cost as much CPU as the request itself).
@@ -158,8 +158,7 @@ class LLMClient:
     async def _send(self, key: str, messages: list[dict[str, Any]], schema: dict[str, Any] | None, json: bool, estimate: float,
                     extra: dict[str, Any]) -> Reply:
         started = time.monotonic()
-        first_mode = self._mode if schema is not None else max(self._mode, 1)
-        modes = range(first_mode, len(MODES)) if json else (len(MODES) - 1,)
+        modes = self._modes(schema, json)
         retries = [0]  # counted by `_count_retry`, which sees every attempt the SDK sends for this task
         _RETRIES.set(retries)
         for index in modes:
@@ -205,6 +204,13 @@ class LLMClient:
             return Reply("ok", text, replies=[text])
         raise AssertionError("unreachable")
 
+
+    def _modes(self, schema: dict[str, Any] | None, json: bool) -> Sequence[int]:
+        """Indexes into MODES to try, strictest first: from the one the endpoint last accepted (JSON mode at
+        least without a schema), or plain text when no JSON is asked for."""
+        if not json:
+            return (len(MODES) - 1,)
+        return range(self._mode if schema is not None else max(self._mode, 1), len(MODES))
 
     def _no_connection(self, error: str) -> None:
         """Stop everything once the endpoint looks unreachable: `UNREACHABLE_AFTER` requests in a row, or, before

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ...errors import DataError
 from ...json_stream import iter_json_array
+from .sources.vg import record_image_id
 
 PREFIXES = ("vg", "coco")
 
@@ -47,6 +48,6 @@ def excluded_image_ids(path: Path, data_dir: Path) -> tuple[frozenset[str], dict
         for record in iter_json_array(image_data):
             coco = record.get("coco_id")
             if coco is not None and str(coco) in wanted["coco"]:
-                ids.add(str(record.get("image_id", record.get("id"))))
+                ids.add(record_image_id(record))
                 coco_found += 1
     return frozenset(ids), {"vg_ids": len(wanted["vg"]), "coco_ids": len(wanted["coco"]), "coco_ids_in_data": coco_found}

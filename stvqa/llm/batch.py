@@ -23,11 +23,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
 from ..pipeline.rundir import atomic_write_text
 from .cache import ResponseCache
+
+if TYPE_CHECKING:
+    from .client import LLMClient
 
 ENDPOINT = "/v1/chat/completions"
 MAX_REQUESTS, MAX_BYTES = 50_000, 190 * 2**20  # per batch file: OpenAI's limits are 50,000 requests and 200 MB
@@ -149,6 +152,22 @@ async def collect(sdk: Any, ledger: BatchLedger, cache: ResponseCache, base_url:
         entry.update(state="collected", status=batch.status, answered=answered)
         ledger.save()
     return done
+
+
+async def collect_for(client: "LLMClient", ledger: BatchLedger, cache: ResponseCache) -> None:
+    """`collect` for a client: what came back counted in its usage (`Usage.batch`, the cost at the batch price), and
+    the client set to queue what is still missing, keys of unfinished batches excepted."""
+    got = await collect(client.sdk, ledger, cache, client.cfg.base_url, client.cfg.model)
+    client.usage.batch.update(answered=got.answered, failed=got.failed, expired=got.expired)
+    client.usage.batch["cost_usd"] += client.usage.cost_of(got.input_tokens, got.output_tokens) * client.cfg.batch_price_factor
+    client.queue = BatchQueue(pending=ledger.pending_keys())
+
+
+async def send_queue(client: "LLMClient", ledger: BatchLedger) -> list[str]:
+    """`submit` the client's queue; the requests sent counted in its usage."""
+    ids = await submit(client.sdk, client.queue, ledger)
+    client.usage.batch["requests_sent"] += len(client.queue.requests)
+    return ids
 
 
 def _cache_line(record: dict[str, Any], cache: ResponseCache, base_url: str, model: str) -> tuple[int, int] | None:

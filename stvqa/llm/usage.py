@@ -69,7 +69,7 @@ class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
-    batch: Counter = field(default_factory=Counter)  # --batch: requests sent in batches, and answered, failed, expired
+    batch: Counter = field(default_factory=Counter)  # --batch: requests sent, answered, failed, expired, cost_usd (batch price)
     cached_output_tokens: int = 0
     stopped: bool = False  # the budget is spent: nothing more is sent
     reserved: float = 0.0  # estimated cost of requests in flight
@@ -127,5 +127,5 @@ class Usage:
             "llm_dataset_output_tokens": self.output_tokens + self.cached_output_tokens,
             "llm_dataset_cost_usd": round(self.cost_of(self.input_tokens + self.cached_input_tokens,
                                                        self.output_tokens + self.cached_output_tokens), 6),
-            **{f"llm_batch_{k}": v for k, v in sorted(self.batch.items())},
+            **{f"llm_batch_{k}": round(v, 6) if isinstance(v, float) else v for k, v in sorted(self.batch.items())},
         }

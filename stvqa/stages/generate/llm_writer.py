@@ -37,7 +37,7 @@ from ...llm.usage import Usage, estimate_message_tokens
 from ...records import LETTERS
 from ...resources import resource_path
 from ..load.scenes import iter_scene_file
-from ...llm.batch import BatchLedger, BatchQueue, collect, submit, wait
+from ...llm.batch import BatchLedger, collect_for, send_queue, wait
 from ...schema import load as load_schema, objects_in, schema_errors
 from .config import GenerateConfig
 from .context import GenerateContext
@@ -237,8 +237,7 @@ def llm_questions(scenes_path: Path, cfg: GenerateConfig, ctx: GenerateContext) 
                 ctx.task.status(usage.status(time.monotonic() - started, f"{rejects:,} rejects"))
                 yield kept, rejected
         if client.queue is not None and client.queue.requests:
-            ids = loop.run(submit(client.sdk, client.queue, ledger))
-            ctx.counters["llm_batch_requests_sent"] += len(client.queue.requests)
+            ids = loop.run(send_queue(client, ledger))
             ctx.incomplete = (f"{len(client.queue.requests):,} requests sent as {len(ids)} batch(es) ({', '.join(ids)}); run the same "
                               "build again when they are done (a day at most) to collect them, or pass --batch-wait")
         elif client.queue is not None and client.queue.pending:
@@ -262,15 +261,7 @@ async def _through_batches(client: "LLMClient", ledger: BatchLedger, cache_: Res
     send the queue, wait, collect, and again (re-asks need their first replies) until nothing is missing or a round
     brings nothing new; the pass that makes the rows then reads everything from the cache."""
 
-    async def collected() -> None:
-        got = await collect(client.sdk, ledger, cache_, llm.base_url, llm.model)
-        for name in ("answered", "failed", "expired"):
-            ctx.counters[f"llm_batch_{name}"] += getattr(got, name)
-        cost = Usage(llm.price_in, llm.price_out).cost_of(got.input_tokens, got.output_tokens) * llm.batch_price_factor
-        ctx.counters["llm_batch_cost_usd"] = round(ctx.counters["llm_batch_cost_usd"] + cost, 6)  # at the batch price
-
-    await collected()
-    client.queue = BatchQueue(pending=ledger.pending_keys())
+    await collect_for(client, ledger, cache_)
     while llm.batch_wait:
         usage, client.usage = client.usage, Usage(llm.price_in, llm.price_out)  # a pass that only queues: not the run's usage
         for coro in all_rows():  # nothing is sent here, the rows are dropped
@@ -280,12 +271,11 @@ async def _through_batches(client: "LLMClient", ledger: BatchLedger, cache_: Res
             return
         before = len(cache_)
         if client.queue.requests:
-            await submit(client.sdk, client.queue, ledger)
+            await send_queue(client, ledger)
         await wait(client.sdk, ledger, llm.batch_poll_seconds, ctx.task.status)
-        await collected()
+        await collect_for(client, ledger, cache_)
         if len(cache_) == before:
             return  # nothing came back (all expired or failed): the rows say so, the next run tries again
-        client.queue = BatchQueue(pending=ledger.pending_keys())
 
 
 @dataclass(frozen=True)

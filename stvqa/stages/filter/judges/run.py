@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ....errors import ConfigError
-from ....llm.batch import BatchLedger, BatchQueue, collect, submit
+from ....llm.batch import BatchLedger, collect_for, send_queue
 from ....llm.cache import ResponseCache
 from ....llm.config import LLMConfig
 from ....llm.loop import event_loop, in_order
@@ -142,9 +142,7 @@ def judge_rows(run: JudgeRun, work: Iterable[tuple[dict[str, Any], list[dict[str
     ledger = BatchLedger(run.cache_file.parent / BATCH_FILE) if run.llm.batch else None
     try:
         if ledger is not None:  # --batch: finished batches into the cache, then queue every try still missing
-            got = loop.run(collect(client.sdk, ledger, cache, run.llm.base_url, run.llm.model))
-            usage.batch.update({name: getattr(got, name) for name in ("answered", "failed", "expired")})
-            client.queue = BatchQueue(pending=ledger.pending_keys())
+            loop.run(collect_for(client, ledger, cache))
         items: Iterator = iter(work)
         first = next(items, None)
         if first is not None and run.kind.sees_image and ledger is None:  # an endpoint that refuses images is told after one request
@@ -157,8 +155,7 @@ def judge_rows(run: JudgeRun, work: Iterable[tuple[dict[str, Any], list[dict[str
                 task.advance(len(found))
                 task.status(f"{run.kind.name}: {usage.status(time.monotonic() - started)}")
         if client.queue is not None and client.queue.requests:
-            loop.run(submit(client.sdk, client.queue, ledger))
-            usage.batch["requests_sent"] += len(client.queue.requests)
+            loop.run(send_queue(client, ledger))
     finally:
         try:
             loop.run(client.aclose())

@@ -79,33 +79,51 @@ def generate(model: Any, processor: Any, rows: list[dict[str, Any]], max_new_tok
     return processor.batch_decode(new, skip_special_tokens=True), tokens
 
 
+class _Greedy:
+    """The model of `stvqa eval` in the recipe's frame: greedy completions of prepared rows, timed and counted."""
+
+    def __init__(self, model_name: str, rec: TrainRecipe, max_new_tokens: int | None) -> None:
+        from .frame import apply_bounds, grid_of
+        from .models import load_for_eval
+
+        self.model, self.processor, _ = load_for_eval(model_name)
+        apply_bounds(self.processor, rec.min_pixels, rec.max_pixels)
+        self.grid = grid_of(self.processor)
+        self.max_new_tokens = max_new_tokens or completion_length(rec)
+        self.tokens, self.seconds = 0, 0.0
+
+    def __call__(self, rows: list[dict[str, Any]]) -> list[str]:
+        start = time.perf_counter()
+        texts, n = generate(self.model, self.processor, rows, self.max_new_tokens)
+        self.seconds += time.perf_counter() - start
+        self.tokens += n
+        return texts
+
+    def report(self) -> dict[str, Any]:
+        return {"generated_tokens": self.tokens, "generation_seconds": round(self.seconds, 3),
+                "tokens_per_second": round(self.tokens / self.seconds, 1) if self.seconds else None}
+
+
 def evaluate(model_name: str, dataset: str, cfg: EvalConfig = EvalConfig(), recipe: str | None = None, progress=None,
              quiet: bool = False) -> dict[str, Any]:
     from .data import load_split, prepare
-    from .frame import apply_bounds, grid_of
-    from .models import load_for_eval, resolve_model, tame_libraries
+    from .models import resolve_model, tame_libraries
 
     resolve_model(model_name)  # a missing model is reported before the dataset or anything else loads
     tame_libraries(quiet)
     rec = eval_recipe(model_name, recipe)
     split = load_split(dataset, cfg.split)
-    model, processor, _ = load_for_eval(model_name)
-    apply_bounds(processor, rec.min_pixels, rec.max_pixels)
-    data = prepare(split, rec.prompt_file, rec.min_pixels, rec.max_pixels, cfg.limit, source=dataset, grid=grid_of(processor))
-    max_new_tokens = cfg.max_new_tokens or completion_length(rec)
+    greedy = _Greedy(model_name, rec, cfg.max_new_tokens)
+    data = prepare(split, rec.prompt_file, rec.min_pixels, rec.max_pixels, cfg.limit, source=dataset, grid=greedy.grid)
     scorer = SpatialThinkerReward("overall", reward_config(rec))
     # Accuracy is whether the answer is right, whatever the format (the reward's accuracy is 0 without format).
     answers = SpatialThinkerReward("accuracy", reward_config(rec).replace(gating=False, count_weight=0.0, spatial_weight=0.0))
     task = progress.task("eval: rows", total=len(data)) if progress else None
     scores: list[dict[str, float]] = []
     completions: list[str] = []
-    tokens, gen_seconds = 0, 0.0
     for batch in _batches(len(data), cfg.batch_size):
         rows = [data[i] for i in batch]
-        start = time.perf_counter()
-        texts, n = generate(model, processor, rows, max_new_tokens)
-        gen_seconds += time.perf_counter() - start
-        tokens += n
+        texts = greedy(rows)
         completions += texts
         columns = {k: [r.get(k) for r in rows] for k in ("scene", "solution", "image_width", "image_height", "options")}
         right = answers(texts, **columns)
@@ -116,9 +134,7 @@ def evaluate(model_name: str, dataset: str, cfg: EvalConfig = EvalConfig(), reci
         task.close()
     categories = data["category"] if "category" in data.column_names else ["all"] * len(data)
     report = {"model": model_name, "dataset": dataset, "split": cfg.split, "rows": len(scores), "recipe": rec.name,
-              "max_new_tokens": max_new_tokens, "frame_bounds": [rec.min_pixels, rec.max_pixels],
-              **summary(scores), "generated_tokens": tokens, "generation_seconds": round(gen_seconds, 3),
-              "tokens_per_second": round(tokens / gen_seconds, 1) if gen_seconds else None}
+              "max_new_tokens": greedy.max_new_tokens, "frame_bounds": [rec.min_pixels, rec.max_pixels], **summary(scores), **greedy.report()}
     by_category: dict[str, list[dict[str, float]]] = defaultdict(list)
     for category, s in zip(categories, scores):
         by_category[category or "unknown"].append(s)
@@ -152,35 +168,28 @@ def evaluate_benchmark(model_name: str, name: str, cfg: EvalConfig = EvalConfig(
     from ..images import image_size
     from .benchmarks import benchmark, framed_image, load_items, parse_choice, prompt_text, rotations, score
     from .data import prompt_template, render_prompt
-    from .frame import apply_bounds, grid_of, model_frame
-    from .models import load_for_eval, resolve_model, tame_libraries
+    from .frame import model_frame
+    from .models import resolve_model, tame_libraries
 
     bench = benchmark(name)
     resolve_model(model_name)
     tame_libraries(quiet)
     rec = eval_recipe(model_name, recipe)
     items = load_items(bench, data_dir, cfg.limit)
-    model, processor, _ = load_for_eval(model_name)
-    apply_bounds(processor, rec.min_pixels, rec.max_pixels)
-    grid, template, max_new_tokens = grid_of(processor), prompt_template(rec.prompt_file), cfg.max_new_tokens or completion_length(rec)
+    greedy, template = _Greedy(model_name, rec, cfg.max_new_tokens), prompt_template(rec.prompt_file)
     asked = [r for item in items for r in (rotations(item) if bench.circular else (item,))]
     task = progress.task(f"eval: {name}", total=len(asked)) if progress else None
-    results, tokens, gen_seconds = [], 0, 0.0
+    results = []
     for batch in _batches(len(asked), cfg.batch_size):
         rows = []
         for i in batch:
-            size = model_frame(*image_size(asked[i].image), rec.min_pixels, rec.max_pixels, grid)
+            size = model_frame(*image_size(asked[i].image), rec.min_pixels, rec.max_pixels, greedy.grid)
             rows.append({"prompt": render_prompt(template, prompt_text(asked[i]), *size), "image": framed_image(asked[i].image, size)})
-        start = time.perf_counter()
-        texts, n = generate(model, processor, rows, max_new_tokens)
-        gen_seconds += time.perf_counter() - start
-        tokens += n
-        results += [(asked[i], parse_choice(text, asked[i].options)) for i, text in zip(batch, texts)]
+        results += [(asked[i], parse_choice(text, asked[i].options)) for i, text in zip(batch, greedy(rows))]
         if task:
             task.advance(len(batch))
     if task:
         task.close()
     return {"benchmark": name, "model": model_name, "source": str(data_dir) if data_dir else bench.hub_id, "recipe": rec.name,
-            "max_new_tokens": max_new_tokens, "circular": bench.circular, "prompts": len(asked), **score(results, bench.circular),
-            "generated_tokens": tokens, "generation_seconds": round(gen_seconds, 3),
-            "tokens_per_second": round(tokens / gen_seconds, 1) if gen_seconds else None}
+            "max_new_tokens": greedy.max_new_tokens, "circular": bench.circular, "prompts": len(asked), **score(results, bench.circular),
+            **greedy.report()}

@@ -59,3 +59,21 @@ def questions(request: dict[str, Any]) -> list[dict[str, Any]]:
 def valid(request: dict[str, Any], n: int = 0) -> FakeReply:
     """A correct reply: one question per slot, a function of the request alone (so reruns agree)."""
     return FakeReply(content=json.dumps({"questions": questions(request)}))
+
+
+def reply_row(question: str, options: list[str], answer: str, category: str, objects=None, image_id: str = "7") -> dict[str, Any]:
+    """A generated row as the LLM writer makes it from one reply question (`args = {"reply": ...}`), for the gate."""
+    item = {"question": question, "options": options, "answer": answer, "category": category, "level": "easy", "rating": 8}
+    if objects is not None:
+        item["objects"] = objects
+    return {"sample_id": f"{image_id}:0", "image_id": image_id, "category": category, "question": question, "options": options,
+            "answer": answer, "answer_text": options["ABCD".index(answer)], "level": "easy", "rating": 8, "focus": "{}",
+            "generator": "m", "template": None, "args": json.dumps({"reply": item})}
+
+
+def gate_verdict(row: dict[str, Any], scene: dict[str, Any]) -> tuple[bool | None, str]:
+    """(verified, reason) the verify stage's gate gives one row on its scene: kept with its reason, or rejected."""
+    from stvqa.stages.verify.checks import VerifyConfig, verify_samples
+
+    kept, dropped = verify_samples([row], scene, VerifyConfig(workers=1), Counter())
+    return (kept[0]["verified"], kept[0]["verify_reason"]) if kept else (False, dropped[0]["reject_reason"])

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from llm_fakes import questions
+from llm_fakes import gate_verdict, questions, reply_row
 from scripted_writer import ScriptedWriter
 from stvqa import stages
 from stvqa.categories import CATEGORIES, PAPER_MIX, REGISTRY, ROLES
@@ -159,18 +159,8 @@ def _scene() -> dict:
             "relationships": [{"subject": "cup.1", "predicate": "on", "object": "table.1"}]}
 
 
-def _reply_row(question: str, options: list[str], answer: str, category: str, objects=None) -> dict:
-    item = {"question": question, "options": options, "answer": answer, "category": category, "level": "easy", "rating": 8}
-    if objects is not None:
-        item["objects"] = objects
-    return {"sample_id": "7:0", "image_id": "7", "category": category, "question": question, "options": options, "answer": answer,
-            "answer_text": options["ABCD".index(answer)], "level": "easy", "rating": 8, "focus": "{}", "generator": "m",
-            "template": None, "args": json.dumps({"reply": item})}
-
-
 def _verdict(row: dict) -> tuple:
-    kept, dropped = verify_samples([row], _scene(), VerifyConfig(workers=1), Counter())
-    return (kept[0]["verified"], kept[0]["verify_reason"]) if kept else (False, dropped[0]["reject_reason"])
+    return gate_verdict(row, _scene())
 
 
 RELATION = ("Where is the cup with respect to the table?", ["on", "under"], "A", "relation")
@@ -188,18 +178,18 @@ RELATION = ("Where is the cup with respect to the table?", ["on", "under"], "A",
     ("cup.1", "llm_objects_malformed"),
 ])
 def test_a_replys_objects_are_checked_and_every_failure_is_a_counted_reason(objects, reason) -> None:
-    assert _verdict(_reply_row(*RELATION, objects=objects)) == ((True, reason) if reason.endswith("_in_graph") else (False, reason))
+    assert _verdict(reply_row(*RELATION, objects=objects)) == ((True, reason) if reason.endswith("_in_graph") else (False, reason))
 
 
 def test_a_name_two_objects_answer_to_is_rejected_and_a_wrong_answer_is_too() -> None:
     question = "From the camera's viewpoint, is the chair to the left or to the right of the table?"
     objects = [{"id": "chair.1", "role": "subject"}, {"id": "table.1", "role": "reference"}]
-    assert _verdict(_reply_row(question, ["left", "right"], "A", "orientation", objects)) == (False, "object_ambiguous_in_question")
-    assert _verdict(_reply_row("Where is the cup with respect to the table?", ["on", "under"], "B", "relation")) == (False, "relation_not_in_graph")
+    assert _verdict(reply_row(question, ["left", "right"], "A", "orientation", objects)) == (False, "object_ambiguous_in_question")
+    assert _verdict(reply_row("Where is the cup with respect to the table?", ["on", "under"], "B", "relation")) == (False, "relation_not_in_graph")
 
 
 def test_unverifiable_questions_are_rejected_unless_kept(tmp_path) -> None:
-    row = _reply_row("Which is closer to the camera: the cup or the table?", ["cup", "table"], "A", "depth",
+    row = reply_row("Which is closer to the camera: the cup or the table?", ["cup", "table"], "A", "depth",
                      [{"id": "cup.1", "role": "first"}, {"id": "table.1", "role": "second"}])
     kept, dropped = verify_samples([row], _scene(), VerifyConfig(workers=1), Counter())
     assert not kept and dropped[0]["reject_reason"] == "unverifiable_depth_not_stated"

@@ -5,13 +5,10 @@ scenes also say what templates never ask."""
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-
 import pytest
 
+from llm_fakes import gate_verdict, reply_row
 from stvqa.scene_view import SceneView
-from stvqa.stages.verify.checks import VerifyConfig, verify_samples
 
 W, H = 640, 480
 
@@ -26,13 +23,8 @@ def _scene(*objects: dict, relationships=()) -> dict:
 
 def _verdict(scene: dict, category: str, question: str, options: list[str], roles: dict[str, str]) -> tuple:
     """The gate's verdict on a writer's question whose answer is its first option, its objects given by id."""
-    item = {"question": question, "options": options, "answer": "A", "category": category, "level": "easy", "rating": 8,
-            "objects": [{"id": oid, "role": role} for role, oid in roles.items()]}
-    row = {"sample_id": "9:0", "image_id": "9", "category": category, "question": question, "options": options, "answer": "A",
-           "answer_text": options[0], "level": "easy", "rating": 8, "focus": "{}", "generator": "m", "template": None,
-           "args": json.dumps({"reply": item})}
-    kept, dropped = verify_samples([row], scene, VerifyConfig(workers=1), Counter())
-    return (kept[0]["verified"], kept[0]["verify_reason"]) if kept else (False, dropped[0]["reject_reason"])
+    row = reply_row(question, options, "A", category, [{"id": oid, "role": role} for role, oid in roles.items()], image_id="9")
+    return gate_verdict(row, scene)
 
 
 CAR = _obj("car.1", [440, 300, 560, 400])
